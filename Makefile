@@ -1,0 +1,60 @@
+# Órdenes del taller. Las dos principales, las del README:
+#   make book   construye el sitio en _build/html/
+#   make test   ejecuta todas las pruebas (cuadernos con nbval, sitio, datos...)
+# Cada objetivo crea el entorno virtual si falta y no repite trabajo hecho.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Marca de instalación: se rehace solo cuando cambia requirements.txt.
+STAMP  := $(VENV)/.requirements-instalados
+
+.DEFAULT_GOAL := help
+.PHONY: help book test lab datasets bench clean sistema
+
+help:
+	@echo "Objetivos disponibles:"
+	@echo "  make book      construye el sitio estático en _build/html/"
+	@echo "  make test      ejecuta todas las pruebas"
+	@echo "  make lab       abre JupyterLab con los cuadernos"
+	@echo "  make datasets  descarga y verifica todos los conjuntos de datos"
+	@echo "  make bench     mide tiempos y memoria (no es una prueba)"
+	@echo "  make clean     borra el sitio construido y las cachés"
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Sitio listo: abra $(CURDIR)/_build/html/index.html"
+
+datasets: $(STAMP)
+	$(BIN)/python -m taller descargar --todos
+
+test: $(STAMP) sistema datasets
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) notebooks/01_numpy.ipynb
+
+bench: $(STAMP) datasets
+	$(BIN)/python bench/run.py
+
+# Programas del sistema que las pruebas necesitan y pip no instala.
+sistema:
+	@falta=""; \
+	command -v java >/dev/null || falta="$$falta openjdk-17-jre-headless"; \
+	command -v chromium >/dev/null || falta="$$falta chromium"; \
+	test -f /usr/share/hunspell/es_ES.dic || falta="$$falta hunspell-es"; \
+	if [ -n "$$falta" ]; then \
+	  echo "Faltan programas del sistema para las pruebas:$$falta"; \
+	  echo "Instálelos con: sudo apt-get install$$falta"; \
+	  exit 1; \
+	fi
+
+clean:
+	rm -rf _build .pytest_cache test-artifacts
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
