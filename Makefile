@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements-instalados
 
 .DEFAULT_GOAL := help
-.PHONY: help book test lab datasets bench clean sistema
+.PHONY: help book test lab datasets bench clean sistema docker-build docker-run
 
 help:
 	@echo "Objetivos disponibles:"
@@ -20,6 +20,8 @@ help:
 	@echo "  make datasets  descarga y verifica todos los conjuntos de datos"
 	@echo "  make bench     mide tiempos y memoria (no es una prueba)"
 	@echo "  make clean     borra el sitio construido y las cachés"
+	@echo "  make docker-build  construye la imagen Docker (entorno, Java y datos)"
+	@echo "  make docker-run    abre JupyterLab en Docker en http://127.0.0.1:8888"
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,3 +60,16 @@ sistema:
 clean:
 	rm -rf _build .pytest_cache test-artifacts
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+# Imagen Docker del taller (docker/Dockerfile); véase README.md, «2. Docker».
+COMPOSE := docker compose -f docker/compose.yaml
+
+docker-build:
+	TALLER_VERSION="$$(git describe --tags --always --dirty 2>/dev/null || echo dev)" $(COMPOSE) build
+
+docker-run:
+	@mkdir -p trabajo
+	$(COMPOSE) up --detach --wait
+	@echo "JupyterLab está en marcha. Ábralo con este enlace (lleva el token de acceso):"
+	@$(COMPOSE) logs taller | grep -o 'http://127.0.0.1:8888/lab?token=[0-9a-f]*' | tail -n 1
+	@echo "Su trabajo se guarda en trabajo/. Para parar el contenedor: $(COMPOSE) down"
