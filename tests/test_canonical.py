@@ -5,7 +5,6 @@ site or its Binder are derived from it; any file that disagrees fails here."""
 
 import re
 import shlex
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest

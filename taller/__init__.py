@@ -1,0 +1,29 @@
+"""Acceso a los conjuntos de datos del taller: catálogo, descarga verificada y carga rápida.
+
+Uso desde Python (desde la raíz del repositorio)::
+
+    import taller
+    df = taller.load("empire_psexec_dcerpc_tcp_svcctl")   # DataFrame de pandas
+    taller.fetch("empire_psexec_dcerpc_tcp_svcctl")       # ruta del .zip verificado
+    taller.json_path("empire_psexec_dcerpc_tcp_svcctl")   # ruta del JSON extraído
+
+y desde la terminal: ``python -m taller --help``. Los detalles (variables de
+entorno, tipos de las columnas) están en los módulos `taller.catalog`,
+`taller.download` y `taller.loader`, y en ``datasets/README.md``.
+
+`load` se importa al usarlo por primera vez: pandas tarda en cargarse cerca de
+un segundo y la línea de órdenes no lo necesita para descargar o listar.
+"""
+
+from taller.download import fetch, json_path
+from taller.errors import TallerError
+
+__all__ = ["TallerError", "fetch", "json_path", "load"]
+
+
+def __getattr__(name):
+    if name == "load":
+        from taller.loader import load
+
+        return load
+    raise AttributeError(f"module 'taller' has no attribute {name!r}")

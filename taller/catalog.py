@@ -1,0 +1,205 @@
+"""El catálogo de conjuntos de datos (`datasets/catalogo.yaml`) y dónde se guardan.
+
+El catálogo es la única fuente de verdad sobre qué datos usa el taller: de él
+salen las rutas de upstream, las huellas SHA-256 que validan cada descarga y
+la información que muestra `python -m taller listar`. Este módulo lo lee y
+responde a dos preguntas: «¿a qué conjunto se refiere este nombre?» y «¿en qué
+carpeta local vive?».
+
+Variables de entorno (se leen en cada llamada, para que las pruebas y el
+instructor puedan cambiarlas sin reiniciar nada):
+
+- ``TALLER_CACHE_DIR``: carpeta de la caché; por defecto, ``datasets/`` del
+  repositorio. Un archivo con ruta de upstream ``datasets/atomic/.../x.zip``
+  se guarda en ``<caché>/atomic/.../x.zip`` y se extrae en ``<caché>/atomic/.../x/``.
+- ``TALLER_BASE_URL``: de dónde se descarga; por defecto, GitHub en el commit
+  fijado por el catálogo. Puede ser otra URL http(s) o una carpeta local con la
+  misma estructura que el repositorio de upstream (un espejo).
+"""
+
+import difflib
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from taller.errors import TallerError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CATALOG_PATH = REPO_ROOT / "datasets" / "catalogo.yaml"
+ARCHIVE_SUFFIXES = (".tar.gz", ".zip")
+CAPTURE_SUFFIXES = (".cap", ".pcap", ".pcapng")
+
+
+def strip_archive_suffix(name: str) -> str:
+    """Quita la extensión de archivo comprimido: «x.Zip» y «x.tar.gz» dan «x»."""
+    for suffix in ARCHIVE_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Una entrada del catálogo; los nombres de campo del YAML van en los comentarios."""
+
+    name: str  # clave del catálogo
+    id: str | None  # id
+    title: str  # titulo
+    kind: str  # tipo: host, red o nube
+    techniques: tuple[str, ...]  # tecnicas
+    tactics: tuple[str, ...]  # tacticas
+    path: str  # ruta (en upstream)
+    sha256: str
+    size: int  # bytes
+    members: tuple[str, ...]  # contenido
+    notebooks: tuple[str, ...]  # cuadernos
+
+    @property
+    def relative_path(self) -> str:
+        """Ruta dentro de la caché (y dentro de ``datasets/`` de upstream)."""
+        return self.path.removeprefix("datasets/")
+
+    @property
+    def archive_path(self) -> Path:
+        """Dónde se guarda el archivo comprimido descargado."""
+        return cache_dir() / self.relative_path
+
+    @property
+    def extract_dir(self) -> Path:
+        """Carpeta, junto al archivo comprimido, donde se extrae su contenido."""
+        archive = self.archive_path
+        return archive.parent / strip_archive_suffix(archive.name)
+
+    @property
+    def is_capture(self) -> bool:
+        """¿Contiene solo capturas de tráfico (que pandas no puede leer)?"""
+        return all(member.lower().endswith(CAPTURE_SUFFIXES) for member in self.members)
+
+    def matches(self, technique: str | None = None, tactic: str | None = None,
+                text: str | None = None) -> bool:
+        """Filtros de `listar`: T1003 incluye T1003.001; el texto no distingue mayúsculas."""
+        if technique and not any(
+            own.upper() == technique.upper() or own.upper().startswith(technique.upper() + ".")
+            for own in self.techniques
+        ):
+            return False
+        if tactic and tactic.upper() not in self.tactics:
+            return False
+        if text:
+            haystack = " ".join([self.name, self.id or "", self.title, self.path]).lower()
+            if text.lower() not in haystack:
+                return False
+        return True
+
+
+@functools.cache
+def _read_catalog() -> dict:
+    """El YAML del catálogo, leído una sola vez por proceso (no cambia mientras se usa)."""
+    try:
+        with open(CATALOG_PATH, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise TallerError(
+            f"No se encuentra el catálogo {CATALOG_PATH}. "
+            "¿Está dentro del repositorio del taller?"
+        ) from None
+
+
+def datasets() -> dict[str, Dataset]:
+    """Todas las entradas del catálogo, en el orden del archivo."""
+    entries = _read_catalog()["conjuntos"]
+    return {
+        name: Dataset(
+            name=name,
+            id=entry["id"],
+            title=entry["titulo"],
+            kind=entry["tipo"],
+            techniques=tuple(entry["tecnicas"]),
+            tactics=tuple(entry["tacticas"]),
+            path=entry["ruta"],
+            sha256=entry["sha256"],
+            size=entry["bytes"],
+            members=tuple(entry["contenido"]),
+            notebooks=tuple(entry["cuadernos"]),
+        )
+        for name, entry in entries.items()
+    }
+
+
+def upstream_url() -> str:
+    """URL de upstream fijada al commit del catálogo (termina en «/»)."""
+    return _read_catalog()["origen"]["url_base"]
+
+
+# Los temporales (mkdtemp, mkstemp, los de pooch) nacen con permisos 0700/0600;
+# al publicarlos en la caché se les dan los de un fichero normal, para que otro
+# usuario (el de la imagen Docker, un compañero) pueda leer lo descargado.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def make_readable(path: Path) -> None:
+    """Permisos normales (según umask) para un temporal que pasa a la caché."""
+    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~_UMASK)
+
+
+def cache_dir() -> Path:
+    """Carpeta de la caché: ``TALLER_CACHE_DIR`` o ``datasets/`` del repositorio."""
+    return Path(os.environ.get("TALLER_CACHE_DIR") or REPO_ROOT / "datasets").expanduser()
+
+
+def base_url() -> str:
+    """Origen de las descargas: ``TALLER_BASE_URL`` (URL o carpeta) o upstream."""
+    return os.environ.get("TALLER_BASE_URL") or upstream_url()
+
+
+def matching(source: str) -> list[Dataset]:
+    """Entradas a las que se refiere `source`: nombre, id, ruta de upstream o URL.
+
+    Un id puede corresponder a varias entradas (los cuatro archivos de Golden
+    SAML, o los eventos y la captura de red de PsExec).
+    """
+    source = str(source).strip()
+    found = datasets()
+    if source in found:
+        return [found[source]]
+    return [
+        entry for entry in found.values()
+        if source in (entry.id, entry.path, entry.relative_path)
+        or ("://" in source and source.endswith("/" + entry.path))
+    ]
+
+
+def resolve(source: str) -> Dataset:
+    """La única entrada a la que se refiere `source`, o un error que explica por qué no.
+
+    Si un id de Security-Datasets abarca eventos y capturas de red, se entiende
+    que se piden los eventos: la captura se pide por su nombre (``..._red``).
+    """
+    candidates = matching(source)
+    if len(candidates) > 1:
+        events = [entry for entry in candidates if not entry.is_capture]
+        if len(events) == 1:
+            return events[0]
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        names = ", ".join(entry.name for entry in candidates)
+        raise TallerError(
+            f"«{source}» corresponde a varios conjuntos del catálogo: {names}. "
+            "Indique el nombre del que quiere."
+        )
+    raise unknown(source)
+
+
+def unknown(source: str) -> TallerError:
+    """Error para un nombre que no está en el catálogo, con una sugerencia si la hay."""
+    hint = difflib.get_close_matches(str(source), list(datasets()), n=1)
+    maybe = f" ¿Quería decir «{hint[0]}»?" if hint else ""
+    return TallerError(
+        f"No hay ningún conjunto llamado «{source}» en el catálogo.{maybe} "
+        "Consulte los nombres disponibles con `python -m taller listar`."
+    )

@@ -1,0 +1,179 @@
+"""Línea de órdenes: ``python -m taller listar | descargar | verificar | ruta``.
+
+Pensada para el alumno y para el instructor que prepara un aula sin conexión:
+todo lo que imprime está en español, los errores se explican sin trazas de
+Python y el código de salida es distinto de cero si algo falla, para que
+``make datasets`` y la integración continua se detengan.
+"""
+
+import argparse
+import sys
+
+import pooch
+
+from taller import catalog, download
+from taller.errors import TallerError
+
+# argparse solo habla inglés; se traducen sus mensajes de error habituales.
+_ARGPARSE_MESSAGES = (
+    ("the following arguments are required", "faltan argumentos obligatorios"),
+    ("invalid choice", "opción no válida"),
+    ("choose from", "elija entre"),
+    ("unrecognized arguments", "argumentos no reconocidos"),
+    ("expected one argument", "necesita un valor"),
+    ("argument ", "argumento "),
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=30)
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "uso: " if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, **kwargs):
+        super().__init__(formatter_class=_Formatter, add_help=False, **kwargs)
+        self._positionals.title = "argumentos"
+        self._optionals.title = "opciones"
+        self.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+
+    def error(self, message):
+        for english, spanish in _ARGPARSE_MESSAGES:
+            message = message.replace(english, spanish)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Error: {message}\n")
+
+
+def _size(count: int) -> str:
+    """Tamaño legible con coma decimal: «640,8 KiB»."""
+    for unit in ("B", "KiB", "MiB"):
+        if count < 1024 or unit == "MiB":
+            text = f"{count:.0f}" if unit == "B" else f"{count:.1f}"
+            return f"{text.replace('.', ',')} {unit}"
+        count /= 1024
+
+
+def _list(args) -> int:
+    entries = [entry for entry in catalog.datasets().values()
+               if entry.matches(args.tecnica, args.tactica, args.buscar)]
+    if not entries:
+        print("Ningún conjunto coincide con esos filtros.")
+        return 0
+    for entry in entries:
+        cached = "en caché" if entry.archive_path.exists() else "sin descargar"
+        details = [entry.id or "sin id", entry.kind, ", ".join(entry.techniques),
+                   ", ".join(entry.tactics), _size(entry.size), cached]
+        print(f"{entry.name}: {entry.title}")
+        print("    " + " · ".join(details))
+    in_cache = sum(entry.archive_path.exists() for entry in entries)
+    print(f"\n{len(entries)} conjuntos, {in_cache} en la caché ({catalog.cache_dir()}).")
+    return 0
+
+
+def _download(args) -> int:
+    if bool(args.nombres) == args.todos:
+        raise TallerError("Indique uno o varios conjuntos, o bien --todos (no ambas cosas).")
+    failures = 0
+    entries = list(catalog.datasets().values()) if args.todos else []
+    for name in args.nombres:
+        found = catalog.matching(name)
+        if not found:
+            print(f"Error: {catalog.unknown(name)}", file=sys.stderr)
+            failures += 1
+        entries += [entry for entry in found if entry not in entries]
+    ready = 0
+    for entry in entries:
+        try:
+            download.extracted_files(entry.name)
+        except TallerError as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            failures += 1
+        else:
+            ready += 1
+            print(f"listo  {entry.name} ({_size(entry.size)}, SHA-256 verificado)")
+    print(f"\n{ready} de {len(entries)} conjuntos listos en {catalog.cache_dir()}.")
+    if failures:
+        print(f"Hubo {failures} errores: véanse los mensajes anteriores.", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _verify(args) -> int:
+    missing, damaged = [], []
+    for entry in catalog.datasets().values():
+        path = entry.archive_path
+        if not path.exists():
+            missing.append(entry.name)
+            state = "falta"
+        elif pooch.file_hash(str(path)) != entry.sha256:
+            damaged.append(entry.name)
+            state = "DAÑADO: su SHA-256 no coincide con el catálogo"
+        else:
+            state = "correcto" if entry.extract_dir.is_dir() else "correcto (sin extraer)"
+        print(f"{entry.name}: {state}")
+    print()
+    if damaged:
+        print(f"{len(damaged)} archivos dañados: bórrelos o vuelva a descargarlos con "
+              "`python -m taller descargar` (se sustituyen solos).")
+    if missing:
+        print(f"Faltan {len(missing)} conjuntos: descárguelos con "
+              "`python -m taller descargar --todos` antes de trabajar sin conexión.")
+    if not missing and not damaged:
+        print("La caché está completa y verificada: se puede trabajar sin conexión.")
+    return 1 if missing or damaged else 0
+
+
+def _path(args) -> int:
+    print(download.json_path(args.nombre))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m taller",
+        description="Catálogo, descarga verificada y ubicación de los conjuntos de datos "
+                    "del taller (Security-Datasets, OTRF).",
+        epilog="Variables de entorno: TALLER_BASE_URL (espejo: URL o carpeta), "
+               "TALLER_CACHE_DIR, TALLER_TIMEOUT, TALLER_REINTENTOS. Más en datasets/README.md.",
+    )
+    orders = parser.add_subparsers(title="órdenes", metavar="ORDEN", required=True,
+                                   parser_class=_Parser)
+
+    listing = orders.add_parser("listar", help="muestra el catálogo (y qué hay en la caché)")
+    listing.add_argument("--tecnica", metavar="T1055",
+                         help="solo esta técnica de ATT&CK (T1003 incluye T1003.001)")
+    listing.add_argument("--tactica", metavar="TA0008", help="solo esta táctica de ATT&CK")
+    listing.add_argument("--buscar", metavar="TEXTO",
+                         help="texto en el nombre, el id, el título o la ruta")
+    listing.set_defaults(run=_list)
+
+    fetching = orders.add_parser("descargar",
+                                 help="descarga, verifica y extrae uno, varios o todos")
+    fetching.add_argument("nombres", nargs="*", metavar="NOMBRE",
+                          help="nombre o id del catálogo (un id puede abarcar varios)")
+    fetching.add_argument("--todos", action="store_true", help="todos los del catálogo")
+    fetching.set_defaults(run=_download)
+
+    checking = orders.add_parser("verificar",
+                                 help="comprueba la huella de todo lo descargado")
+    checking.set_defaults(run=_verify)
+
+    locating = orders.add_parser("ruta", help="imprime dónde está el JSON de un conjunto")
+    locating.add_argument("nombre", metavar="NOMBRE", help="nombre o id del catálogo")
+    locating.set_defaults(run=_path)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Ejecuta una orden y devuelve el código de salida (0 si todo fue bien)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except TallerError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrumpido.", file=sys.stderr)
+        return 130

@@ -1,0 +1,186 @@
+"""El catálogo (datasets/catalogo.yaml) frente a los bytes reales del espejo y a
+las fichas de metadatos de upstream; resolución de nombres y filtros de `listar`."""
+
+import functools
+import hashlib
+import subprocess
+import tarfile
+import zipfile
+
+import pytest
+import yaml
+
+from taller import catalog, cli
+from taller.errors import TallerError
+
+RAW = yaml.safe_load(catalog.CATALOG_PATH.read_text(encoding="utf-8"))
+DATASETS = catalog.datasets()
+KINDS = {"Host": "host", "Network": "red", "Cloud": "nube"}
+PLANNED_NOTEBOOKS = {
+    "covenant_psremoting_command": ("02_cargar_datos",),
+    "empire_psexec_dcerpc_tcp_svcctl": (
+        "03_filtrar_resumir", "04_transformar", "05_correlacionar", "06_visualizar", "08_spark_sql",
+    ),
+    "empire_dllinjection_LoadLibrary_CreateRemoteThread": ("07_caso_inyeccion",),
+    "covenant_lolbin_wuauclt_createremotethread": ("07_caso_inyeccion",),
+}
+
+
+@functools.cache
+def upstream_metadata(mirror_root):
+    """{ruta de upstream: (ficha, tipo del fichero)} según los _metadata/*.yaml del espejo."""
+    found = {}
+    for path in sorted((mirror_root / "datasets").glob("*/_metadata/*.yaml")):
+        card = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for item in card.get("files") or []:
+            found[item["link"].split("/master/", 1)[1]] = (card, item["type"])
+    return found
+
+
+def archive_members(path):
+    if path.name.endswith(".tar.gz"):
+        with tarfile.open(path) as bundle:
+            return tuple(member.name for member in bundle if member.isfile())
+    with zipfile.ZipFile(path) as bundle:
+        return tuple(bundle.namelist())
+
+
+def test_every_archive_of_the_mirror_is_catalogued_once(mirror_root):
+    archives = sorted(
+        str(path.relative_to(mirror_root)) for path in (mirror_root / "datasets").rglob("*")
+        if path.name.lower().endswith((".zip", ".tar.gz"))
+    )
+    assert len(archives) == 14
+    assert sorted(entry.path for entry in DATASETS.values()) == archives
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_entry_matches_the_real_bytes_of_the_mirror(mirror_root, name):
+    entry = DATASETS[name]
+    path = mirror_root / entry.path
+    assert path.stat().st_size == entry.size
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256
+    assert archive_members(path) == entry.members
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_entry_matches_the_upstream_metadata_card(mirror_root, name):
+    entry = DATASETS[name]
+    cards = upstream_metadata(mirror_root)
+    if entry.id is None:  # sin ficha upstream: el catálogo lo dice y explica el origen
+        assert entry.path not in cards
+        assert "ficha" in RAW["conjuntos"][name]["nota"]
+        return
+    card, kind = cards[entry.path]
+    assert entry.id == card["id"]
+    assert entry.title == card["title"]
+    assert entry.kind == KINDS[kind]
+    techniques = {
+        mapping["technique"] + (f".{mapping['sub-technique']}" if mapping["sub-technique"] else "")
+        for mapping in card["attack_mappings"]
+    }
+    assert set(entry.techniques) == techniques
+    assert set(entry.tactics) == {tactic for m in card["attack_mappings"] for tactic in m["tactics"]}
+
+
+def test_names_are_archive_stems_and_the_network_capture_is_told_apart():
+    for name, entry in DATASETS.items():
+        stem = catalog.strip_archive_suffix(entry.path.rsplit("/", 1)[1])
+        assert name == (stem + "_red" if entry.kind == "red" else stem)
+    assert DATASETS["empire_psexec_dcerpc_tcp_svcctl_red"].is_capture
+    assert not DATASETS["empire_psexec_dcerpc_tcp_svcctl"].is_capture
+
+
+def test_notebooks_are_the_planned_ones():
+    used = {name: entry.notebooks for name, entry in DATASETS.items() if entry.notebooks}
+    assert used == PLANNED_NOTEBOOKS
+
+
+def test_urls_are_pinned_to_the_upstream_commit(monkeypatch):
+    origin = RAW["origen"]
+    assert len(origin["commit"]) == 40
+    assert origin["url_base"] == (
+        f"https://raw.githubusercontent.com/OTRF/Security-Datasets/{origin['commit']}/"
+    )
+    monkeypatch.delenv("TALLER_BASE_URL", raising=False)
+    assert catalog.base_url() == origin["url_base"]
+    monkeypatch.setenv("TALLER_BASE_URL", "http://127.0.0.1:8000/")
+    assert catalog.base_url() == "http://127.0.0.1:8000/"
+
+
+def test_cache_lives_in_datasets_unless_overridden(monkeypatch, tmp_path):
+    monkeypatch.delenv("TALLER_CACHE_DIR", raising=False)
+    entry = DATASETS["empire_psexec_dcerpc_tcp_svcctl"]
+    assert entry.archive_path == (
+        catalog.REPO_ROOT / "datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip"
+    )
+    monkeypatch.setenv("TALLER_CACHE_DIR", str(tmp_path))
+    assert entry.extract_dir == tmp_path / "atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl"
+
+
+def test_git_ignores_the_cache_but_not_the_catalogue_and_its_readme():
+    def ignored(path):
+        return subprocess.run(["git", "check-ignore", "-q", path], cwd=catalog.REPO_ROOT).returncode == 0
+
+    assert ignored("datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip")
+    assert ignored("datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl/x.json")
+    assert not ignored("datasets/catalogo.yaml")
+    assert not ignored("datasets/README.md")
+
+
+@pytest.mark.parametrize("source", [
+    "empire_psexec_dcerpc_tcp_svcctl",
+    "SDWIN-190518210652",  # también es el id de la captura de red: se entienden los eventos
+    "datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip",
+    "https://raw.githubusercontent.com/OTRF/Security-Datasets/master/datasets/atomic/windows/"
+    "lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip",
+])
+def test_resolve_by_name_id_upstream_path_or_url(source):
+    assert catalog.resolve(source).name == "empire_psexec_dcerpc_tcp_svcctl"
+
+
+def test_an_id_shared_by_several_event_sets_is_ambiguous():
+    with pytest.raises(TallerError) as error:
+        catalog.resolve("377d9af5-5009-48d9-ae97-1756a01d7ef8")
+    for name in ("AADAuditEvents", "Microsoft365DefenderEvents", "OfficeActivityEvents", "WindowsEvents"):
+        assert name in str(error.value)
+
+
+def test_unknown_name_is_explained_with_a_suggestion():
+    with pytest.raises(TallerError) as error:
+        catalog.resolve("empire_psexec_dcerpc_tcp_svcct")
+    message = str(error.value)
+    assert "No hay ningún conjunto llamado «empire_psexec_dcerpc_tcp_svcct»" in message
+    assert "¿Quería decir «empire_psexec_dcerpc_tcp_svcctl»?" in message
+    assert "python -m taller listar" in message
+
+
+def listed(capsys, *options):
+    assert cli.main(["listar", *options]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    return [line.split(":")[0] for line in lines if line and not line.startswith((" ", "\t"))][:-1]
+
+
+def test_list_shows_every_dataset_with_its_details(capsys, cache):
+    assert cli.main(["listar"]) == 0
+    out = capsys.readouterr().out
+    assert "empire_psexec_dcerpc_tcp_svcctl: Empire Invoke PsExec\n" in out
+    assert "    SDWIN-190518210652 · host · T1021 · TA0002, TA0008 · 640,8 KiB · sin descargar\n" in out
+    assert out.rstrip().endswith(f"14 conjuntos, 0 en la caché ({cache}).")
+
+
+@pytest.mark.parametrize("options, expected", [
+    (["--tecnica", "T1003"], ["empire_mimikatz_logonpasswords", "psh_lsass_memory_dump_comsvcs"]),
+    (["--tecnica", "t1055.001"], ["empire_dllinjection_LoadLibrary_CreateRemoteThread"]),
+    (["--tactica", "TA0008", "--buscar", "psexec"],
+     ["empire_psexec_dcerpc_tcp_svcctl", "empire_psexec_dcerpc_tcp_svcctl_red"]),
+    (["--buscar", "golden saml"],
+     ["AADAuditEvents", "Microsoft365DefenderEvents", "OfficeActivityEvents", "WindowsEvents"]),
+])
+def test_list_filters_by_technique_tactic_and_text(capsys, options, expected):
+    assert listed(capsys, *options) == expected
+
+
+def test_list_without_matches_says_so(capsys):
+    assert cli.main(["listar", "--tecnica", "T9999"]) == 0
+    assert capsys.readouterr().out == "Ningún conjunto coincide con esos filtros.\n"
