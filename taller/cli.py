@@ -7,6 +7,7 @@ Python y el código de salida es distinto de cero si algo falla, para que
 """
 
 import argparse
+import os
 import sys
 
 import pooch
@@ -96,7 +97,8 @@ def _download(args) -> int:
             print(f"listo  {entry.name} ({_size(entry.size)}, SHA-256 verificado)")
     print(f"\n{ready} de {len(entries)} conjuntos listos en {catalog.cache_dir()}.")
     if failures:
-        print(f"Hubo {failures} errores: véanse los mensajes anteriores.", file=sys.stderr)
+        problems = "1 error" if failures == 1 else f"{failures} errores"
+        print(f"Hubo {problems}: véanse los mensajes anteriores.", file=sys.stderr)
     return 1 if failures else 0
 
 
@@ -177,3 +179,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("Interrumpido.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # p. ej. `python -m taller listar | head`: el lector ya terminó
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
