@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements-instalados
 
 .DEFAULT_GOAL := help
-.PHONY: help book test lab datasets bench clean sistema docker-build docker-run
+.PHONY: help book test lab datasets bench enlaces clean sistema docker-build docker-run
 
 help:
 	@echo "Objetivos disponibles:"
@@ -19,13 +19,13 @@ help:
 	@echo "  make lab       abre JupyterLab con los cuadernos"
 	@echo "  make datasets  descarga y verifica todos los conjuntos de datos"
 	@echo "  make bench     mide tiempos y memoria (no es una prueba)"
+	@echo "  make enlaces   lista los enlaces externos en _build/enlaces-externos.txt (no los visita)"
 	@echo "  make clean     borra el sitio construido y las cachés"
 	@echo "  make docker-build  construye la imagen Docker (entorno, Java y datos)"
 	@echo "  make docker-run    abre JupyterLab en Docker en http://127.0.0.1:8888"
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
@@ -45,12 +45,17 @@ lab: $(STAMP)
 bench: $(STAMP) datasets
 	$(BIN)/python bench/run.py
 
+enlaces: book
+	$(BIN)/python tests/enlaces.py
+
 # Programas del sistema que las pruebas necesitan y pip no instala.
 sistema:
 	@falta=""; \
 	command -v java >/dev/null || falta="$$falta openjdk-17-jre-headless"; \
 	command -v chromium >/dev/null || falta="$$falta chromium"; \
+	command -v hunspell >/dev/null || falta="$$falta hunspell"; \
 	test -f /usr/share/hunspell/es_ES.dic || falta="$$falta hunspell-es"; \
+	test -f /usr/share/hunspell/en_US.dic || falta="$$falta hunspell-en-us"; \
 	if [ -n "$$falta" ]; then \
 	  echo "Faltan programas del sistema para las pruebas:$$falta"; \
 	  echo "Instálelos con: sudo apt-get install$$falta"; \

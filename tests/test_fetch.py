@@ -131,7 +131,7 @@ def test_unknown_name(cache, capsys):
     err = failed_download(capsys, cache, "AADAuditEvent")
     assert "No hay ningún conjunto llamado «AADAuditEvent»" in err
     assert "¿Quería decir «AADAuditEvents»?" in err
-    assert "Hubo 1 errores" in err
+    assert "Hubo 1 error:" in err
 
 
 def test_http_404(cache, mirror, capsys):

@@ -7,12 +7,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from built_site import REPO, build_site, toc_files
-
-
-@pytest.fixture(scope="session")
-def site():
-    return build_site()
+from built_site import REPO, toc_files
 
 
 def read_config():

@@ -4,13 +4,15 @@ sphinx-book-theme and Sphinx ship Spanish catalogues, but some strings are
 missing or wrong there (launch buttons, "Link to this heading", the prefilled
 text of a new issue). A reader of a Spanish workshop should not meet them, so
 this extension puts our own translations in front of the themes' catalogues
-and rewrites the issue link. Two hard-coded template strings are overridden in
-book/_templates/.
+and rewrites the issue link. Three hard-coded template strings are overridden in
+book/_templates/, and the hide-cell toggle of myst-nb loses its English aria-label.
 """
 
 import gettext
+from html import escape
 from urllib.parse import quote
 
+from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput
 from sphinx.locale import translators
 
 SPANISH = {
@@ -25,6 +27,9 @@ SPANISH = {
     "Link to this table": "Enlace a esta tabla",
     "Link to this code": "Enlace a este código",
     "Link to this definition": "Enlace a esta definición",
+    "Repository": "Repositorio",
+    "Open issue": "Informar de un problema",
+    "Live Code": "Ejecutar aquí",
 }
 
 
@@ -52,7 +57,31 @@ def spanish_issue_link(app, pagename, templatename, context, doctree):
                 item["url"] = url.split("/issues/new?")[0] + f"/issues/new?title={title}&body={body}"
 
 
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    """sphinx-thebe registers its inline configuration script twice (Sphinx 7.4 keeps
+    both copies), and the second `const THEBE_JS_URL` is a SyntaxError in the console."""
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        key = (script.filename or "", tuple(sorted(script.attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"][:] = unique
+
+
+def visit_hidden_cell(self, node):
+    """myst-nb's toggle for hide-cell, without its English aria-label ("Toggle hidden
+    content"): the button's accessible name is its visible text, «Mostrar la solución»."""
+    classes = " ".join(node["classes"])
+    self.body.append(f'<details class="admonition hide {classes}">\n<summary>\n')
+    self.body.append(f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n')
+    self.body.append(f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n')
+    self.body.append("</summary>\n")
+
+
 def setup(app):
     app.connect("config-inited", put_spanish_first, priority=900)
     app.connect("html-page-context", spanish_issue_link, priority=900)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    app.add_node(HideCodeCellNode, override=True, html=(visit_hidden_cell, depart_HideCellInput))
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,173 @@
+"""What the site and browser tests share: the built site served on loopback, Debian's
+headless Chromium driven by Playwright, and a watcher that records what went
+wrong while a page loaded.
+
+The tests stay offline and deterministic: every request to a host other than
+our loopback server is aborted before it leaves the machine."""
+
+import re
+import threading
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from built_site import REPO, build_site
+
+LOOPBACK = "127.0.0.1"
+# Debian's Chromium (apt-get install chromium): Playwright never downloads a browser.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TIMEOUT_MS = 15_000
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+ARTIFACTS = REPO / "test-artifacts"
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Static files, without one log line per request on stderr."""
+
+    def log_message(self, format, *args):
+        pass
+
+
+@contextmanager
+def serve(directory: Path):
+    """Serve `directory` on 127.0.0.1 with an ephemeral port; yield the base URL."""
+    server = ThreadingHTTPServer((LOOPBACK, 0), partial(QuietHandler, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, name="sitio-local", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOOPBACK}:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def is_ours(url: str, base_url: str) -> bool:
+    return urlparse(url).netloc == urlparse(base_url).netloc
+
+
+class PageWatcher:
+    """Collect console errors, uncaught exceptions and failed requests to our own files."""
+
+    def __init__(self, page, base_url: str):
+        self.base_url = base_url
+        self.console_errors = []
+        self.page_errors = []
+        self.failed_requests = []
+        self.blocked = []
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("requestfailed", self._on_request_failed)
+        page.on("response", self._on_response)
+
+    def _on_console(self, message):
+        if message.type != "error":
+            return
+        source = (message.location or {}).get("url", "")
+        # The only expected errors: resources of other hosts, which we block on purpose.
+        if "Failed to load resource" in message.text and source and not is_ours(source, self.base_url):
+            return
+        self.console_errors.append(f"{message.text} ({source})")
+
+    def _on_request_failed(self, request):
+        if is_ours(request.url, self.base_url):
+            self.failed_requests.append(f"{request.url}: {request.failure}")
+
+    def _on_response(self, response):
+        if is_ours(response.url, self.base_url) and response.status >= 400:
+            self.failed_requests.append(f"{response.url}: HTTP {response.status}")
+
+    def problems(self):
+        return self.console_errors + self.page_errors + self.failed_requests
+
+    def report(self, what: str) -> str:
+        return f"{what}: errores en el navegador:\n" + "\n".join(f"  {problem}" for problem in self.problems())
+
+
+def block_other_hosts(context, base_url: str, blocked: list):
+    """Abort every request that is not for our loopback server.
+
+    The pattern is a regular expression so that Playwright matches it inside the
+    browser driver: requests for our own files never wait for Python."""
+    others = re.compile(rf"^(?!{re.escape(base_url)})")
+
+    def abort(route):
+        blocked.append(route.request.url)
+        route.abort("blockedbyclient")
+
+    context.route(others, abort)
+
+
+def article_title(site: Path, doc: str) -> str:
+    """The page title as the reader sees it: the first heading, without the « # » link."""
+    soup = BeautifulSoup((site / f"{doc}.html").read_text(encoding="utf-8"), "html.parser")
+    heading = soup.select_one("article.bd-article h1")
+    for link in heading.select("a.headerlink"):
+        link.decompose()
+    return heading.get_text(" ", strip=True)
+
+
+def article_text(site: Path, doc: str) -> str:
+    soup = BeautifulSoup((site / f"{doc}.html").read_text(encoding="utf-8"), "html.parser")
+    return soup.select_one("article.bd-article").get_text(" ", strip=True)
+
+
+# --- Fixtures (registered in conftest.py) ------------------------------------
+
+
+@pytest.fixture(scope="session")
+def site():
+    """The site built once per session, like `make book` (every warning an error)."""
+    return build_site()
+
+
+@pytest.fixture(scope="session")
+def site_url(site):
+    """Base URL of the built site served on 127.0.0.1 (ephemeral port)."""
+    with serve(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def open_page(browser, site_url):
+    """open_page("book/intro.html", viewport=PHONE, wait_until="load") -> (page, watcher).
+
+    Each call gets a fresh browser context, offline: only loopback requests are served."""
+    contexts = []
+
+    def _open(path, viewport=DESKTOP, wait_until="load"):
+        context = browser.new_context(viewport=viewport, locale="es-ES", service_workers="block")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        watcher = PageWatcher(page, site_url)
+        block_other_hosts(context, site_url, watcher.blocked)
+        response = page.goto(site_url + path, wait_until=wait_until)
+        assert response is not None and response.ok, f"{path}: la página no se pudo abrir"
+        return page, watcher
+
+    yield _open
+    for context in contexts:
+        context.close()

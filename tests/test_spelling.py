@@ -1,0 +1,153 @@
+"""Spanish spelling of everything a learner reads: the book pages (book/*.md)
+and the markdown cells of the notebooks, checked with Hunspell's Spanish
+dictionary and the reviewed project word list tests/palabras.txt; plus the
+missing accents a dictionary cannot see («esta pagina», «el numero»)."""
+
+import re
+from itertools import zip_longest
+
+import pytest
+
+from spelling import (WORD_LIST, Line, markdown_lines, misspellings, not_spanish, project_words,
+                      prose_lines, words)
+
+HOW_TO_FIX = (
+    "Corrija la palabra o, si es un término técnico o un nombre propio correcto, añádalo a "
+    "tests/palabras.txt (una palabra por línea, en orden alfabético). Las palabras extranjeras "
+    "que no sean términos técnicos van en cursiva (*...*) o entre comillas («...»)."
+)
+
+# Accents that Hunspell cannot miss-flag because the unaccented form is another word
+# (pagina, numero, calculo are verb forms): the article in front gives them away.
+MISSING_ACCENTS = [
+    (r"\b(la|una|esta|cada|otra|primera|siguiente|misma|nueva) pagina(s)?\b", "página"),
+    (r"\b(el|un|este|ese|cada|del|al|otro|mismo|primer) (numero|calculo|publico|ultimo|titulo"
+     r"|indice|termino|limite|metodo|practico|critico|analisis|transito|deposito)\b",
+     "número, cálculo, público, último, título, índice, término, límite, método..."),
+    (r"\b(la|una|esta|cada|otra|misma|ultima) (practica|critica|publica|ultima|formula|tecnica)\b",
+     "práctica, crítica, pública, última, fórmula, técnica"),
+    (r"¿\s*(que|como|cuando|donde|cuanto|cuantos|cuantas|cuanta|cual|cuales|quien|quienes|por que)\b",
+     "¿qué?, ¿cómo?, ¿cuándo?, ¿dónde?, ¿cuántos?, ¿cuál?, ¿quién?, ¿por qué?"),
+    (r"\besta (disponible|instalad[oa]s?|vac[ií][oa]|list[oa]|guardad[oa]|ordenad[oa]|definid[oa]"
+     r"|escrit[oa]|en (el|la|los|las|un|una|su))\b", "está"),
+    (r"\bmas (de|que|del|rápido|sencillo|fácil|grande|pequeño|información|datos|eventos|adelante)\b",
+     "más"),
+    (r"\b(podra|podran|tendra|tendran|sera|seran|habra|estara|hara|debera)\b", "futuro con tilde"),
+    (r"\b(tambien|ademas|despues|aqui|asi|facil|dificil|rapido|codigo|pagina|informacion|funcion"
+     r"|sesion|version|seccion|leccion|opcion|ejecucion|conexion|direccion|busqueda|analisis)\b",
+     "tilde"),
+]
+
+
+def context(line: Line) -> str:
+    """The line as written: Spanish and foreign parts back together."""
+    merged = "".join(a if a != " " else b for a, b in zip_longest(line.text, line.foreign, fillvalue=" "))
+    return " ".join(merged.split())[:100]
+
+
+def report(found):
+    return "\n".join(f"  {line.where}: «{word}» — {context(line)}" for line, word in found)
+
+
+def test_learner_text_has_no_misspellings():
+    lines = list(prose_lines())
+    assert len(lines) > 100, "No se encontró el texto del libro ni de los cuadernos"
+    found = misspellings(lines)
+    assert found == [], f"Palabras mal escritas ({len(found)}):\n{report(found)}\n{HOW_TO_FIX}"
+
+
+def test_learner_text_has_no_missing_accents():
+    found = []
+    for line in prose_lines():
+        text = f"{line.text} {line.foreign}"
+        for pattern, right in MISSING_ACCENTS:
+            for match in re.finditer(pattern, text, re.IGNORECASE):
+                found.append(f"  {line.where}: «{match.group(0)}» (se escribe con tilde: {right})")
+    assert found == [], "Faltan tildes:\n" + "\n".join(found)
+
+
+def test_word_list_is_sorted_and_clean():
+    entries = project_words()
+    assert entries, "tests/palabras.txt está vacío"
+    assert all(entry and " " not in entry for entry in entries), \
+        "tests/palabras.txt: una palabra por línea, sin líneas vacías ni espacios"
+    assert len(entries) == len(set(entries)), "tests/palabras.txt tiene palabras repetidas"
+    expected = sorted(entries, key=lambda word: (word.casefold(), word))
+    assert entries == expected, "tests/palabras.txt no está en orden alfabético (sin distinguir mayúsculas)"
+    assert WORD_LIST.read_text(encoding="utf-8").endswith("\n")
+
+
+def test_word_list_has_only_needed_words():
+    """Every entry is unknown to the dictionary and is used somewhere in the text."""
+    entries = project_words()
+    parts = {entry: entry.split("-") for entry in entries}
+    rejected = not_spanish(part for split in parts.values() for part in split)
+    known = {entry for entry, split in parts.items() if not rejected.intersection(split)}
+    assert known == set(), f"El diccionario ya conoce estas palabras; quítelas de tests/palabras.txt: {sorted(known)}"
+    used = set()
+    for line in prose_lines():
+        for text in (line.text, line.foreign):
+            used.update(words(text))
+            used.update(re.findall(r"[\w-]+", text))
+    unused = [entry for entry in entries
+              if entry not in used and entry[:1].upper() + entry[1:] not in used]
+    assert unused == [], f"Palabras de tests/palabras.txt que ya no aparecen en el texto: {unused}"
+
+
+# --- The checker itself -------------------------------------------------------
+
+
+SAMPLE = """\
+---
+titulo: esto no se revisa
+---
+# Un ejemplo
+
+(etiqueta-de-prueba)=
+El código `pd.read_json(lienas=True)` y {doc}`../notebooks/01_numpy` no son prosa, ni
+https://example.org/pagna ni <span class="x">texto</span> $\\alpha + betta$.
+
+```python
+varible = "no es prosa"
+```
+
+```{note}
+:class: dropdown
+Esta nota sí es prosa y podra tener errores.
+```
+
+Un título en inglés va en cursiva: *Python for Data Analysis*; y la técnica T1055.001.
+"""
+
+
+def sample_lines():
+    return list(markdown_lines(SAMPLE, lambda number: f"ejemplo.md:{number}"))
+
+
+def test_checker_skips_code_urls_roles_and_math():
+    text = " ".join(line.text + line.foreign for line in sample_lines())
+    for hidden in ("lienas", "numpy", "pagna", "betta", "varible", "titulo", "etiqueta", "dropdown"):
+        assert hidden not in text
+    assert "Esta nota sí es prosa" in text
+
+
+def test_checker_catches_a_misspelling_with_its_line():
+    found = misspellings(sample_lines(), allowed=set())
+    assert [(line.where, word) for line, word in found] == [("ejemplo.md:16", "podra")]
+
+
+def test_checker_accepts_english_only_in_italics_or_quotes():
+    lines = [Line("a.md:1", "Lea el libro Python for Data Analysis"),
+             Line("a.md:2", "Lea el libro", "Python for Data Analysis")]
+    flagged = {(line.where, word) for line, word in misspellings(lines, allowed={"Python"})}
+    assert flagged == {("a.md:1", "for"), ("a.md:1", "Analysis")}
+
+
+def test_checker_knows_imperatives_with_enclitic_pronouns():
+    lines = [Line("a.md:1", "Instálela, pruébela y dibújelos; no dibujelos sin tilde.")]
+    assert [word for _, word in misspellings(lines, allowed=set())] == ["dibujelos"]
+
+
+@pytest.mark.parametrize("text", ["Ver esta pagina.", "¿Como se hace?", "Se podra ver."])
+def test_accent_patterns_catch_common_mistakes(text):
+    assert any(re.search(pattern, text, re.IGNORECASE) for pattern, _ in MISSING_ACCENTS)
