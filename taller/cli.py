@@ -12,7 +12,7 @@ import sys
 
 import pooch
 
-from taller import catalog, download
+from taller import catalog, download, loader
 from taller.errors import TallerError
 
 # argparse solo habla inglés; se traducen sus mensajes de error habituales.
@@ -89,6 +89,7 @@ def _download(args) -> int:
     for entry in entries:
         try:
             download.extracted_files(entry.name)
+            loader.prepare(entry.name)
         except TallerError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             failures += 1

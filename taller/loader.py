@@ -7,8 +7,9 @@ con ``@timestamp`` o tablas de la nube con ``TimeGenerated``.
 
 Rapidez: se lee con el lector JSON de pyarrow (en C++), varias veces más
 rápido que ``pandas.read_json(lines=True)``, y la tabla de cada conjunto del
-catálogo se guarda además en la caché como Arrow comprimido (``<json>.arrow``),
-que las cargas siguientes leen en milisegundos; véase ``bench/bench_loader.py``.
+catálogo se guarda además en la caché como Arrow comprimido (``<json>.arrow``;
+``descargar`` ya lo prepara), que las cargas leen en milisegundos; véase
+``bench/bench_loader.py``.
 El fichero se parte por saltos de línea en un trozo por núcleo y los trozos se
 leen a la vez, cada uno como un solo bloque: así pyarrow deduce el esquema con
 el trozo entero (no solo con su primer bloque) y las columnas salen en el
@@ -209,6 +210,13 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
+def _arrow_copy(json_file: Path) -> tuple[Path, bytes]:
+    """Dónde va la copia Arrow de un JSON y la marca que la reconoce como al día."""
+    status = json_file.stat()
+    mark = f"{ARROW_FORMAT}:{status.st_size}:{status.st_mtime_ns}".encode()
+    return json_file.with_name(json_file.name + ".arrow"), mark
+
+
 def _cached_table(json_file: Path, label: str) -> pa.Table:
     """La tabla de un JSON de la caché, leída de su copia Arrow si está al día.
 
@@ -217,9 +225,7 @@ def _cached_table(json_file: Path, label: str) -> pa.Table:
     si algo cambia, o la copia no se puede leer, se vuelve al JSON. Si la caché
     no admite escritura, simplemente no se guarda.
     """
-    copy = json_file.with_name(json_file.name + ".arrow")
-    status = json_file.stat()
-    mark = f"{ARROW_FORMAT}:{status.st_size}:{status.st_mtime_ns}".encode()
+    copy, mark = _arrow_copy(json_file)
     try:
         table = feather.read_table(copy, memory_map=False)
         if (table.schema.metadata or {}).get(b"taller") == mark:
@@ -240,6 +246,27 @@ def _cached_table(json_file: Path, label: str) -> pa.Table:
     except (OSError, pa.ArrowException):
         pass  # caché de solo lectura o llena: se sigue sin copia
     return table
+
+
+def prepare(name: str) -> None:
+    """Deja lista la copia Arrow de un conjunto del catálogo que tenga eventos JSON.
+
+    `descargar` la llama tras verificar cada archivo, para que incluso la primera
+    carga en el taller lea la copia y no el JSON. Si la copia ya está al día solo
+    se lee su esquema, así que repetir la descarga sigue siendo casi instantáneo.
+    """
+    files = download.extracted_files(name)
+    found = [path for path in files if path.name.lower().endswith(".json")]
+    if len(found) != 1:  # capturas de red u otros contenidos: no hay tabla que preparar
+        return
+    copy, mark = _arrow_copy(found[0])
+    try:
+        with pa.ipc.open_file(copy) as reader:
+            if (reader.schema.metadata or {}).get(b"taller") == mark:
+                return
+    except (OSError, pa.ArrowException):
+        pass
+    _cached_table(found[0], name)
 
 
 def read_json_lines(path: Path, label: str | None = None) -> pd.DataFrame:

@@ -61,6 +61,10 @@ def test_download_everything_with_progress_bars_then_a_second_run_downloads_noth
         assert f"Descargando {entry.name}: 100%" in err
         assert sha256(entry.archive_path) == entry.sha256
         assert entry.extract_dir.is_dir()
+    # Cada conjunto con eventos JSON queda con su copia Arrow: la primera carga ya es rápida.
+    copies = sorted(p.name for p in cache.rglob("*.json.arrow"))
+    jsons = sorted(p.name + ".arrow" for p in cache.rglob("*.json"))
+    assert copies == jsons and len(copies) == 13
     assert f"14 de 14 conjuntos listos en {cache}." in out
     assert len(mirror.requests) == 14
     before = tree(cache)
