@@ -3,6 +3,7 @@ las fichas de metadatos de upstream; resolución de nombres y filtros de `listar
 
 import functools
 import hashlib
+import json
 import subprocess
 import tarfile
 import zipfile
@@ -16,16 +17,6 @@ from taller.errors import TallerError
 RAW = yaml.safe_load(catalog.CATALOG_PATH.read_text(encoding="utf-8"))
 DATASETS = catalog.datasets()
 KINDS = {"Host": "host", "Network": "red", "Cloud": "nube"}
-PLANNED_NOTEBOOKS = {
-    "covenant_psremoting_command": ("02_cargar_datos",),
-    "empire_psexec_dcerpc_tcp_svcctl": (
-        "03_filtrar_resumir", "04_transformar", "05_correlacionar", "06_visualizar", "08_spark_sql",
-    ),
-    "empire_dllinjection_LoadLibrary_CreateRemoteThread": ("07_caso_inyeccion",),
-    "covenant_lolbin_wuauclt_createremotethread": ("07_caso_inyeccion",),
-}
-
-
 @functools.cache
 def upstream_metadata(mirror_root):
     """{ruta de upstream: (ficha, tipo del fichero)} según los _metadata/*.yaml del espejo."""
@@ -91,9 +82,24 @@ def test_names_are_archive_stems_and_the_network_capture_is_told_apart():
     assert not DATASETS["empire_psexec_dcerpc_tcp_svcctl"].is_capture
 
 
-def test_notebooks_are_the_planned_ones():
-    used = {name: entry.notebooks for name, entry in DATASETS.items() if entry.notebooks}
-    assert used == PLANNED_NOTEBOOKS
+def notebook_code(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+
+
+def test_each_entry_lists_the_notebooks_that_really_use_it_with_the_same_hash():
+    """Self-contained notebooks carry their own path and SHA-256: they must agree with the catalogue."""
+    used = {}
+    for path in sorted((catalog.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        code = notebook_code(path)
+        for name, entry in DATASETS.items():
+            if f'"{entry.path}"' in code:
+                assert f'"{entry.sha256}"' in code, f"{path.name}: la huella de {name} no es la del catálogo"
+                used.setdefault(name, []).append(path.stem)
+    listed = {name: list(entry.notebooks) for name, entry in DATASETS.items() if entry.notebooks}
+    assert listed == used
+    assert set(used) >= {"covenant_psremoting_command", "empire_psexec_dcerpc_tcp_svcctl",
+                         "empire_dllinjection_LoadLibrary_CreateRemoteThread"}
 
 
 def test_urls_are_pinned_to_the_upstream_commit(monkeypatch):
