@@ -4,6 +4,10 @@ Used by tests/test_spelling.py and tests/test_accessibility.py (image alt
 text). The checker is the real Hunspell binary with Debian's Spanish
 dictionary, plus the reviewed project word list tests/palabras.txt.
 
+What is checked: the book pages (book/*.md), README.md, datasets/README.md,
+LICENSE-CONTENIDO.md, the notebooks' markdown cells, the `#` comments of their
+code cells (the comment text only, never the code) and figure alt texts.
+
 Rules, in order:
 - code (fenced blocks, `code spans`, roles such as {doc}`...`), URLs, HTML tags,
   LaTeX, MyST labels and directive options are not prose and are skipped;
@@ -18,9 +22,11 @@ Rules, in order:
 """
 
 import html
+import io
 import re
 import shutil
 import subprocess
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,6 +192,15 @@ def book_pages():
     return sorted((REPO / "book").glob("*.md"))
 
 
+# Markdown files outside the book that a learner reads: how to follow the workshop,
+# the data catalogue and the licence of the content.
+DOCUMENTS = ("README.md", "datasets/README.md", "LICENSE-CONTENIDO.md")
+
+
+def documents():
+    return [REPO / name for name in DOCUMENTS]
+
+
 def notebooks():
     return sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -197,9 +212,37 @@ def markdown_lines(source: str, where):
             yield Line(where(number), text, foreign)
 
 
+def code_comments(source: str):
+    """Yield (line number, text) for each `#` comment of a code cell: only the comment,
+    never the code. A `#` inside a string is not a comment (the tokenizer knows);
+    IPython magics and shell escapes (%, !) are not Python, so they are blanked first."""
+    python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                       for line in source.split("\n"))
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(python).readline))
+    except (tokenize.TokenError, SyntaxError):  # a cell that does not parse: whole-line comments only
+        for number, line in enumerate(python.split("\n"), start=1):
+            if line.lstrip().startswith("#"):
+                yield number, line.lstrip().lstrip("#").strip()
+        return
+    for token in tokens:
+        if token.type == tokenize.COMMENT:
+            yield token.start[0], token.string.lstrip("#").strip()
+
+
+def comment_lines(source: str, where):
+    """Line objects for the comments of a code cell; each comment is read on its own,
+    so a stray `*` or `«` in one comment cannot spill into the next."""
+    for number, comment in code_comments(source):
+        for _, text, foreign in split_foreign([(number, clean_inline(comment))]):
+            if text.strip() or foreign.strip():
+                yield Line(where(number), text, foreign)
+
+
 def prose_lines():
-    """Every line of prose a learner reads: book pages, notebook markdown cells and figure alt texts."""
-    for page in book_pages():
+    """Every line of prose a learner reads: book pages, the README files and the content
+    licence, notebook markdown cells, the comments of notebook code cells and figure alt texts."""
+    for page in book_pages() + documents():
         relative = page.relative_to(REPO).as_posix()
         yield from markdown_lines(page.read_text(encoding="utf-8"), lambda n: f"{relative}:{n}")
     for path in notebooks():
@@ -209,6 +252,9 @@ def prose_lines():
             if cell.cell_type == "markdown":
                 yield from markdown_lines(
                     cell.source, lambda n, i=index: f"{relative}, celda {i}, línea {n}")
+            elif cell.cell_type == "code":
+                yield from comment_lines(
+                    cell.source, lambda n, i=index: f"{relative}, celda {i}, comentario de la línea {n}")
             alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
             if alt:  # a figure's alternative text, read aloud by screen readers
                 yield Line(f"{relative}, celda {index}, texto alternativo", alt)

@@ -1,15 +1,16 @@
-"""Spanish spelling of everything a learner reads: the book pages (book/*.md)
-and the markdown cells of the notebooks, checked with Hunspell's Spanish
-dictionary and the reviewed project word list tests/palabras.txt; plus the
-missing accents a dictionary cannot see («esta pagina», «el numero»)."""
+"""Spanish spelling of everything a learner reads: the book pages (book/*.md),
+README.md, datasets/README.md, LICENSE-CONTENIDO.md, the markdown cells of the
+notebooks and the `#` comments of their code cells, checked with Hunspell's
+Spanish dictionary and the reviewed project word list tests/palabras.txt; plus
+the missing accents a dictionary cannot see («esta pagina», «el numero»)."""
 
 import re
 from itertools import zip_longest
 
 import pytest
 
-from spelling import (WORD_LIST, Line, markdown_lines, misspellings, not_spanish, project_words,
-                      prose_lines, words)
+from spelling import (DOCUMENTS, WORD_LIST, Line, code_comments, comment_lines, markdown_lines,
+                      misspellings, not_spanish, project_words, prose_lines, words)
 
 HOW_TO_FIX = (
     "Corrija la palabra o, si es un término técnico o un nombre propio correcto, añádalo a "
@@ -52,6 +53,11 @@ def report(found):
 def test_learner_text_has_no_misspellings():
     lines = list(prose_lines())
     assert len(lines) > 100, "No se encontró el texto del libro ni de los cuadernos"
+    sources = {line.where.split(":")[0].split(",")[0] for line in lines}
+    missing = [name for name in DOCUMENTS if name not in sources]
+    assert missing == [], f"No se revisa el texto de {missing}"
+    assert any("comentario" in line.where for line in lines), \
+        "No se revisan los comentarios de las celdas de código de los cuadernos"
     found = misspellings(lines)
     assert found == [], f"Palabras mal escritas ({len(found)}):\n{report(found)}\n{HOW_TO_FIX}"
 
@@ -146,6 +152,38 @@ def test_checker_accepts_english_only_in_italics_or_quotes():
 def test_checker_knows_imperatives_with_enclitic_pronouns():
     lines = [Line("a.md:1", "Instálela, pruébela y dibújelos; no dibujelos sin tilde.")]
     assert [word for _, word in misspellings(lines, allowed=set())] == ["dibujelos"]
+
+
+CELL = """\
+%matplotlib inline
+# Cargamos los datos  (sin «errores»)
+url = "https://example.org/#anclaa"  # el «#» de una cadena no es un comentario
+valor = 3 * 4  # 2 * 3 no abre una cursiva
+print("#no es un comentario")
+"""
+
+
+def test_comments_are_the_only_text_taken_from_code_cells():
+    comments = [text for _, text in code_comments(CELL)]
+    assert comments == ["Cargamos los datos  (sin «errores»)",
+                        "el «#» de una cadena no es un comentario",
+                        "2 * 3 no abre una cursiva"]
+    lines = list(comment_lines(CELL, lambda number: f"celda 1, comentario de la línea {number}"))
+    assert [line.where for line in lines] == [f"celda 1, comentario de la línea {n}" for n in (2, 3, 4)]
+    text = " ".join(line.text + line.foreign for line in lines)
+    for code in ("matplotlib", "url", "example", "anclaa", "valor", "print"):
+        assert code not in text
+
+
+def test_checker_catches_a_misspelling_in_a_code_comment():
+    cell = 'df = pd.read_json(path, lines=True)  # leemos el archivo con una sola orden\n# un evento por línea, sin vezes repetidas\n'
+    lines = list(comment_lines(cell, lambda number: f"celda 1, comentario de la línea {number}"))
+    found = misspellings(lines, allowed=set())
+    assert [(line.where, word) for line, word in found] == [("celda 1, comentario de la línea 2", "vezes")]
+
+
+def test_a_cell_that_does_not_parse_still_has_its_comments_checked():
+    assert list(code_comments("# un comentario\nif (\n")) == [(1, "un comentario")]
 
 
 @pytest.mark.parametrize("text", ["Ver esta pagina.", "¿Como se hace?", "Se podra ver."])
