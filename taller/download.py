@@ -109,9 +109,10 @@ def _explain(exc: Exception, label: str, url: str) -> TallerError:
                 f"El servidor no tiene {where} (HTTP 404 en {url}). Compruebe que "
                 "TALLER_BASE_URL apunta a un espejo con la misma estructura que Security-Datasets."
             )
+        tries = "1 reintento" if retries() == 1 else f"{retries()} reintentos"
         return TallerError(
             f"El servidor respondió con un error HTTP {status} al descargar {where} "
-            f"({url}), también tras {retries()} reintentos. Inténtelo más tarde o use "
+            f"({url}), también tras {tries}. Inténtelo más tarde o use "
             "un espejo local con TALLER_BASE_URL."
         )
     if isinstance(exc, requests.Timeout):

@@ -159,7 +159,7 @@ def test_http_500_that_persists(cache, mirror, monkeypatch, capsys):
     mirror.fail(url_path(SMALL), 500)
     err = failed_download(capsys, cache, SMALL)
     assert "error HTTP 500 al descargar «AADAuditEvents»" in err
-    assert "también tras 1 reintentos" in err
+    assert "también tras 1 reintento." in err
     assert mirror.count(url_path(SMALL)) == 2
 
 
