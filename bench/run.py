@@ -268,7 +268,7 @@ def bench_datasets() -> str:
     server.lock = threading.Lock()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    catalog = yaml.safe_load((REPO / "datasets" / "catalogo.yaml").read_text(encoding="utf-8"))
+    catalog = yaml.safe_load((REPO / "taller" / "catalogo.yaml").read_text(encoding="utf-8"))
     total = sum(entry["bytes"] for entry in catalog["conjuntos"].values())
     rows = ["| `make datasets` | Tiempo (s) | Peticiones al espejo | Descargado (MB) |", "|---|---:|---:|---:|"]
     try:

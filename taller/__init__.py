@@ -18,7 +18,7 @@ un segundo y la línea de órdenes no lo necesita para descargar o listar.
 from taller.download import fetch, json_path
 from taller.errors import TallerError
 
-__all__ = ["TallerError", "fetch", "json_path", "load"]
+__all__ = ["TallerError", "check", "fetch", "json_path", "load"]
 
 
 def __getattr__(name):
@@ -26,4 +26,8 @@ def __getattr__(name):
         from taller.loader import load
 
         return load
+    if name == "check":
+        from taller.exercises import check
+
+        return check
     raise AttributeError(f"module 'taller' has no attribute {name!r}")

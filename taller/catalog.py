@@ -1,4 +1,4 @@
-"""El catálogo de conjuntos de datos (`datasets/catalogo.yaml`) y dónde se guardan.
+"""El catálogo de conjuntos de datos (`taller/catalogo.yaml`) y dónde se guardan.
 
 El catálogo es la única fuente de verdad sobre qué datos usa el taller: de él
 salen las rutas de upstream, las huellas SHA-256 que validan cada descarga y
@@ -28,7 +28,7 @@ import yaml
 from taller.errors import TallerError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CATALOG_PATH = REPO_ROOT / "datasets" / "catalogo.yaml"
+CATALOG_PATH = Path(__file__).resolve().parent / "catalogo.yaml"
 ARCHIVE_SUFFIXES = (".tar.gz", ".zip")
 CAPTURE_SUFFIXES = (".cap", ".pcap", ".pcapng")
 

@@ -24,7 +24,7 @@ NB_UID = "1000"
 
 
 def catalogue():
-    return yaml.safe_load((REPO / "datasets" / "catalogo.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((REPO / "taller" / "catalogo.yaml").read_text(encoding="utf-8"))
 
 
 def spec_lines(path):

@@ -1,4 +1,4 @@
-"""El catálogo (datasets/catalogo.yaml) frente a los bytes reales del espejo y a
+"""El catálogo (taller/catalogo.yaml) frente a los bytes reales del espejo y a
 las fichas de metadatos de upstream; resolución de nombres y filtros de `listar`."""
 
 import functools
@@ -130,7 +130,7 @@ def test_git_ignores_the_cache_but_not_the_catalogue_and_its_readme():
 
     assert ignored("datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip")
     assert ignored("datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl/x.json")
-    assert not ignored("datasets/catalogo.yaml")
+    assert not ignored("taller/catalogo.yaml")
     assert not ignored("datasets/README.md")
 
 
