@@ -133,6 +133,12 @@ def _path(args) -> int:
     return 0
 
 
+def _serve(args) -> int:
+    from taller import serve
+
+    return serve.serve(args.direccion, args.puerto)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m taller",
@@ -166,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     locating = orders.add_parser("ruta", help="imprime dónde está el JSON de un conjunto")
     locating.add_argument("nombre", metavar="NOMBRE", help="nombre o id del catálogo")
     locating.set_defaults(run=_path)
+
+    serving = orders.add_parser("servir", help="sirve la caché verificada como espejo del aula")
+    serving.add_argument("--direccion", default="0.0.0.0", metavar="IP",
+                         help="dirección en la que escucha (por defecto, todas: 0.0.0.0)")
+    serving.add_argument("--puerto", type=int, default=8000, metavar="N",
+                         help="puerto (por defecto, 8000; 0 elige uno libre)")
+    serving.set_defaults(run=_serve)
     return parser
 
 

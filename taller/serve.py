@@ -1,0 +1,213 @@
+"""Espejo del aula: ``python -m taller servir``.
+
+El instructor descarga y verifica los datos una vez (``python -m taller
+descargar --todos``) y los sirve por HTTP en la red del aula. Cada asistente
+descarga de ahí, con la misma verificación SHA-256, indicando la dirección en
+``TALLER_BASE_URL``: nadie depende de la conexión del local a GitHub.
+
+El espejo reproduce la estructura de Security-Datasets (``/datasets/<ruta>``)
+y es de solo lectura y deliberadamente estrecho:
+
+- Solo sirve los archivos comprimidos del catálogo que están en la caché y
+  cuya huella SHA-256 coincide con la del catálogo al arrancar. La lista de
+  rutas servibles se calcula entonces; una petición nunca se convierte en una
+  ruta del disco, así que ``..``, ``%2e%2e`` o rutas absolutas no llevan a
+  ninguna parte: todo lo que no está en la lista recibe un 404.
+- Un archivo de la caché que sea un enlace simbólico, o que por cualquier otro
+  camino esté fuera de la caché, no se sirve.
+- Solo responde a GET y HEAD.
+"""
+
+import os
+import socket
+import sys
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pooch
+
+from taller import catalog
+
+DEFAULT_ADDRESS = "0.0.0.0"  # todas las interfaces: el espejo es para la red del aula
+DEFAULT_PORT = 8000
+_CHUNK = 1 << 16
+_TYPES = {".zip": "application/zip", ".gz": "application/gzip"}
+_NOT_FOUND = (
+    "No está en el catálogo del taller. Este espejo solo sirve los conjuntos de "
+    "datos del catálogo; úselo con TALLER_BASE_URL y `python -m taller descargar`.\n"
+)
+
+
+def servable_files(root: Path | None = None) -> tuple[dict[str, Path], list[str]]:
+    """Rutas URL (``/datasets/...``) de los archivos que se pueden servir, y avisos.
+
+    Un archivo se sirve si está en el catálogo, existe en la caché como archivo
+    normal (no un enlace simbólico), queda dentro de la caché y su SHA-256
+    coincide con el del catálogo.
+    """
+    root = Path(root or catalog.cache_dir())
+    real_root = root.resolve()
+    files, problems = {}, []
+    for entry in catalog.datasets().values():
+        path = root / entry.relative_path
+        if not path.exists() and not path.is_symlink():
+            problems.append(f"{entry.name}: no está en la caché")
+            continue
+        steps = [
+            root.joinpath(*Path(entry.relative_path).parts[: i + 1])
+            for i in range(len(Path(entry.relative_path).parts))
+        ]
+        real = path.resolve()
+        if (
+            any(step.is_symlink() for step in steps)
+            or real_root not in real.parents
+            or not real.is_file()
+        ):
+            problems.append(
+                f"{entry.name}: no es un archivo normal dentro de la caché; no se sirve"
+            )
+            continue
+        if pooch.file_hash(str(real)) != entry.sha256:
+            problems.append(f"{entry.name}: su SHA-256 no coincide con el catálogo; no se sirve")
+            continue
+        files["/datasets/" + entry.relative_path] = real
+    return files, problems
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "taller-espejo"
+    sys_version = ""
+
+    def log_message(self, format, *args):
+        sys.stderr.write(f"{self.address_string()} · {format % args}\n")
+
+    def _target(self) -> Path | None:
+        path = unquote(urlsplit(self.path).path)
+        target = self.server.files.get(path)
+        # Se vuelve a comprobar en cada petición: que nadie haya cambiado el
+        # archivo por un enlace simbólico desde que arrancó el espejo.
+        if target is None or target.is_symlink() or not target.is_file():
+            return None
+        return target
+
+    def _answer(self, send_body: bool) -> None:
+        target = self._target()
+        if target is None:
+            body = _NOT_FOUND.encode("utf-8")
+            self.send_response(HTTPStatus.NOT_FOUND)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if send_body:
+                self.wfile.write(body)
+            return
+        with open(target, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            self.send_response(HTTPStatus.OK)
+            self.send_header(
+                "Content-Type", _TYPES.get(target.suffix.lower(), "application/octet-stream")
+            )
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            if send_body:
+                while chunk := handle.read(_CHUNK):
+                    self.wfile.write(chunk)
+
+    def do_GET(self):  # noqa: N802 (nombre que exige http.server)
+        self._answer(send_body=True)
+
+    def do_HEAD(self):  # noqa: N802
+        self._answer(send_body=False)
+
+    def send_error(self, code, message=None, explain=None):
+        # Las respuestas de error de http.server (405, 400...) van en inglés y en HTML.
+        body = f"Error {int(code)}: el espejo del taller solo admite GET y HEAD.\n".encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+class MirrorServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: str, port: int, files: dict[str, Path]):
+        self.address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        super().__init__((address, port), _Handler)
+        self.files = files
+
+
+def lan_addresses() -> list[str]:
+    """Direcciones IPv4 de este equipo en la red local (sin enviar nada)."""
+    found = []
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # dirección de documentación: no sale ningún paquete
+        found.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    try:
+        found += socket.gethostbyname_ex(socket.gethostname())[2]
+    except OSError:
+        pass
+    return [address for address in dict.fromkeys(found) if not address.startswith("127.")]
+
+
+def urls(address: str, port: int) -> list[str]:
+    """Las URL base que deben usar los asistentes."""
+    if address in ("0.0.0.0", "::", ""):
+        hosts = lan_addresses() or ["127.0.0.1"]
+    else:
+        hosts = [address]
+    return [
+        f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/" for host in hosts
+    ]
+
+
+def serve(address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> int:
+    """Sirve la caché verificada hasta Ctrl+C; devuelve el código de salida."""
+    root = catalog.cache_dir()
+    print(f"Comprobando la caché {root}…", flush=True)
+    files, problems = servable_files(root)
+    for problem in problems:
+        print(f"  aviso: {problem}", flush=True)
+    if not files:
+        print(
+            "Error: no hay ningún conjunto verificado que servir. Descárguelos antes con "
+            "`python -m taller descargar --todos`.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        server = MirrorServer(address, port, files)
+    except OSError as exc:
+        print(
+            f"Error: no se puede escuchar en {address}:{port} ({exc.strerror}). "
+            "Elija otro puerto con --puerto.",
+            file=sys.stderr,
+        )
+        return 1
+    port = server.server_address[1]
+    total = len(catalog.datasets())
+    print(
+        f"Espejo del aula: {len(files)} de {total} conjuntos verificados, solo lectura, "
+        f"en {address}:{port}."
+    )
+    print("Los asistentes descargan los datos con:")
+    for url in urls(address, port):
+        print(f"  TALLER_BASE_URL={url} python -m taller descargar --todos")
+    print("Pulse Ctrl+C para pararlo.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nEspejo parado.")
+    finally:
+        server.server_close()
+    return 0

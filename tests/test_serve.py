@@ -1,0 +1,276 @@
+"""`python -m taller servir`: the classroom mirror, as attendees use it.
+
+The instructor's cache is filled from the local copy of Security-Datasets;
+the mirror runs as a separate process on 127.0.0.1 and another process
+downloads and verifies datasets through it with TALLER_BASE_URL. Every
+process started here is stopped by its PID."""
+
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from built_site import REPO
+
+CATALOGUE = yaml.safe_load((REPO / "taller" / "catalogo.yaml").read_text(encoding="utf-8"))[
+    "conjuntos"
+]
+# Two small datasets of different kinds (one compound, one atomic).
+SERVED = ["AADAuditEvents", "psh_lsass_memory_dump_comsvcs"]
+BOOT_TIMEOUT = 30
+
+
+def taller(*args, env, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "taller", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def environment(cache: Path, base_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        TALLER_CACHE_DIR=str(cache),
+        TALLER_BASE_URL=base_url,
+        TALLER_TIMEOUT="5",
+        TALLER_REINTENTOS="0",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def instructor_cache(tmp_path_factory, mirror_root):
+    """What the instructor has after `python -m taller descargar`: two datasets, verified."""
+    cache = tmp_path_factory.mktemp("instructor") / "datasets"
+    result = taller("descargar", *SERVED, env=environment(cache, str(mirror_root)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return cache
+
+
+class Mirror:
+    def __init__(self, cache: Path):
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "taller",
+                "servir",
+                "--direccion",
+                "127.0.0.1",
+                "--puerto",
+                "0",
+            ],
+            cwd=REPO,
+            env=environment(cache, "/nonexistent"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.output = []
+        self.url = None
+        try:
+            # Read the banner until the URL attendees should use.
+            for line in self.process.stdout:
+                self.output.append(line)
+                found = re.search(r"TALLER_BASE_URL=(http://127\.0\.0\.1:\d+/)", line)
+                if found:
+                    self.url = found.group(1)
+                if "Ctrl+C" in line:
+                    break
+        except Exception:
+            self.stop()
+            raise
+        self.port = int(self.url.rsplit(":", 1)[1].strip("/")) if self.url else None
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+    def get(self, path, method="GET"):
+        """A raw request: the path goes on the wire exactly as written (no normalising)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.putrequest(method, path, skip_accept_encoding=True)
+            connection.endheaders()
+            response = connection.getresponse()
+            return response.status, response.read(), response.getheader("Content-Type")
+        finally:
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def served(instructor_cache):
+    mirror = Mirror(instructor_cache)
+    try:
+        assert mirror.url, "El espejo no anunció su URL:\n" + "".join(mirror.output)
+        yield mirror
+    finally:
+        mirror.stop()
+    assert mirror.process.returncode is not None
+
+
+def test_banner_says_what_attendees_use(served):
+    banner = "".join(served.output)
+    assert f"{len(SERVED)} de {len(CATALOGUE)} conjuntos verificados" in banner
+    assert f"TALLER_BASE_URL={served.url} python -m taller descargar --todos" in banner
+    # The datasets the instructor did not download are named, not hidden.
+    missing = next(name for name in CATALOGUE if name not in SERVED)
+    assert f"{missing}: no está en la caché" in banner
+
+
+def test_another_process_downloads_and_verifies_through_the_mirror(served, tmp_path):
+    cache = tmp_path / "attendee"
+    env = environment(cache, served.url)
+    result = taller("descargar", *SERVED, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(SERVED)} de {len(SERVED)} conjuntos listos" in result.stdout
+    for name in SERVED:
+        archive = cache / CATALOGUE[name]["ruta"].removeprefix("datasets/")
+        assert hashlib.sha256(archive.read_bytes()).hexdigest() == CATALOGUE[name]["sha256"]
+    # And `taller` reads what came through the mirror.
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import taller; print(len(taller.load({SERVED[1]!r})))"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert loaded.returncode == 0 and int(loaded.stdout.strip()) > 0, loaded.stderr
+
+
+def test_a_dataset_the_mirror_lacks_is_a_clear_error(served, tmp_path):
+    missing = next(name for name in CATALOGUE if name not in SERVED)
+    result = taller("descargar", missing, env=environment(tmp_path / "attendee", served.url))
+    assert result.returncode == 1
+    assert "HTTP 404" in result.stderr and missing in result.stderr
+
+
+def test_serves_the_upstream_layout_with_head_and_get(served, instructor_cache):
+    relative = CATALOGUE[SERVED[0]]["ruta"]
+    status, body, kind = served.get("/" + relative)
+    assert status == 200 and kind == "application/zip"
+    assert body == (instructor_cache / relative.removeprefix("datasets/")).read_bytes()
+    status, body, _ = served.get("/" + relative, method="HEAD")
+    assert status == 200 and body == b""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/datasets/",
+        "/etc/passwd",
+        "/datasets/../../../../etc/passwd",
+        "/datasets/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "//etc/passwd",
+        "/datasets/atomic/windows/credential_access/host/psh_lsass_memory_dump_comsvcs/",
+        # The extracted JSON and the Arrow copy live in the cache but are not catalogue files.
+        "/datasets/atomic/windows/credential_access/host/psh_lsass_memory_dump_comsvcs/"
+        "psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json",
+        "/taller/catalogo.yaml",
+    ],
+)
+def test_anything_outside_the_catalogue_is_404(served, path):
+    status, body, _ = served.get(path)
+    assert status == 404, path
+    assert "No está en el catálogo del taller" in body.decode("utf-8")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_read_only(served, method):
+    status, body, _ = served.get("/" + CATALOGUE[SERVED[0]]["ruta"], method=method)
+    assert status in (405, 501)
+    assert "solo admite GET y HEAD" in body.decode("utf-8")
+
+
+def test_symlinks_and_damaged_files_are_not_served(instructor_cache, tmp_path):
+    """A cache whose catalogue paths point outside it, or whose bytes changed."""
+    cache = tmp_path / "datasets"
+    shutil.copytree(instructor_cache, cache, symlinks=True)
+    secret = tmp_path / "secreto.txt"
+    secret.write_text("fuera de la caché\n", encoding="utf-8")
+    linked, damaged = (
+        cache / CATALOGUE[name]["ruta"].removeprefix("datasets/") for name in SERVED
+    )
+    # A catalogue file replaced by a link to a file outside the cache.
+    linked.unlink()
+    linked.symlink_to(secret)
+    # A catalogue file with one byte changed.
+    data = bytearray(damaged.read_bytes())
+    data[-1] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+
+    mirror = Mirror(cache)
+    try:
+        banner = "".join(mirror.output) + (
+            mirror.process.stderr.read() if mirror.url is None else ""
+        )
+        # Nothing verified to serve: the mirror refuses to start and says why.
+        assert mirror.url is None
+        mirror.process.wait(timeout=BOOT_TIMEOUT)
+        assert mirror.process.returncode == 1
+        assert f"{SERVED[0]}: no es un archivo normal dentro de la caché" in banner
+        assert f"{SERVED[1]}: su SHA-256 no coincide con el catálogo" in banner
+        assert "no hay ningún conjunto verificado que servir" in banner
+    finally:
+        mirror.stop()
+
+
+def test_a_link_to_a_folder_outside_the_cache_is_not_followed(instructor_cache, tmp_path):
+    """A folder of the upstream layout that is a symlink to a copy elsewhere."""
+    cache = tmp_path / "datasets"
+    shutil.copytree(instructor_cache, cache, symlinks=True)
+    outside = tmp_path / "fuera"
+    shutil.move(cache / "atomic", outside)
+    (cache / "atomic").symlink_to(outside, target_is_directory=True)
+
+    mirror = Mirror(cache)
+    try:
+        assert mirror.url, "".join(mirror.output)
+        banner = "".join(mirror.output)
+        assert f"1 de {len(CATALOGUE)} conjuntos verificados" in banner
+        assert f"{SERVED[1]}: no es un archivo normal dentro de la caché" in banner
+        assert mirror.get("/" + CATALOGUE[SERVED[1]]["ruta"])[0] == 404
+        assert mirror.get("/" + CATALOGUE[SERVED[0]]["ruta"])[0] == 200
+    finally:
+        mirror.stop()
+
+
+def test_help_is_in_spanish():
+    result = subprocess.run(
+        [sys.executable, "-m", "taller", "servir", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "sirve la caché verificada" not in result.stdout  # that is the parent's summary
+    assert "--puerto" in result.stdout and "dirección en la que escucha" in result.stdout
+
+
+def test_the_extracted_files_exist_in_the_cache_yet_are_not_served(served, instructor_cache):
+    entry = CATALOGUE[SERVED[1]]
+    folder = entry["ruta"].removeprefix("datasets/").removesuffix(".zip")
+    extracted = instructor_cache / folder / entry["contenido"][0]
+    assert extracted.is_file()
+    assert served.get(f"/datasets/{folder}/{entry['contenido'][0]}")[0] == 404
