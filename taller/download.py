@@ -27,12 +27,18 @@ de red o de huella; 2 por defecto). Además, las de `taller.catalog`.
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pooch
 import requests
-from tqdm import tqdm
+from tqdm import TqdmWarning, tqdm
+
+with warnings.catch_warnings():
+    # pooch importa tqdm.auto, que en un Jupyter sin ipywidgets avisa por la
+    # salida de errores; el taller usa su propia barra (tqdm) y no la necesita.
+    warnings.simplefilter("ignore", TqdmWarning)
+    import pooch
 
 from taller import archive, catalog
 from taller.errors import TallerError
