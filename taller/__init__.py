@@ -18,7 +18,15 @@ un segundo y la línea de órdenes no lo necesita para descargar o listar.
 from taller.download import fetch, json_path
 from taller.errors import TallerError
 
-__all__ = ["TallerError", "check", "fetch", "json_path", "load"]
+__all__ = [
+    "TallerError",
+    "check",
+    "clock_offsets",
+    "event_time",
+    "fetch",
+    "json_path",
+    "load",
+]
 
 
 def __getattr__(name):
@@ -30,4 +38,8 @@ def __getattr__(name):
         from taller.exercises import check
 
         return check
+    if name in ("event_time", "clock_offsets"):  # la hora de cada evento: taller.clocks
+        from taller import clocks
+
+        return getattr(clocks, name)
     raise AttributeError(f"module 'taller' has no attribute {name!r}")
