@@ -24,9 +24,9 @@ help:
 	@echo "  make docker-build  construye la imagen Docker (entorno, Java y datos)"
 	@echo "  make docker-run    abre JupyterLab en Docker en http://127.0.0.1:8888"
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
 book: $(STAMP)

@@ -1,14 +1,39 @@
-"""Fixtures compartidas por las pruebas.
+"""Fixtures compartidas por las pruebas y las capas en que se dividen.
+
+Capas (marcas de pytest, registradas en ``pytest.ini``; se asignan aquí, en
+`pytest_collection_modifyitems`, para no repetirlas en cada archivo):
+
+- ``unit``: Python puro, sin datos reales, sin red y sin programas externos;
+  ``make test-fast`` (menos de 30 s). Cada prueba de esta capa corre con una
+  caché vacía propia y ``TALLER_BASE_URL`` apuntando a un puerto cerrado, así
+  que una prueba que necesite datos sin decirlo falla aquí en lugar de
+  descargar a escondidas.
+- ``data``: necesita Security-Datasets (usa `mirror_root`, `mirror`, `cache`...).
+- ``notebooks``: los cuadernos vueltos a ejecutar con nbval (datos y Java).
+- ``site``: construye el sitio con Jupyter Book y revisa el HTML.
+- ``browser``: el sitio en Chromium (Playwright, axe-core).
+- ``tooling``: herramientas externas: repo2docker, hadolint, check-jsonschema,
+  Hunspell.
+
+Una prueba (o un archivo, con ``pytestmark``) puede declarar su capa con
+``@pytest.mark.data``, etc.; lo declarado manda sobre lo deducido.
+
+Los datos: `mirror_root` es la copia local de Security-Datasets si existe
+(``tests/mirror.py`` dice dónde se busca) y, si no, una carpeta con la misma
+estructura hecha con lo que descarga ``python -m taller descargar --todos``
+desde ``TALLER_BASE_URL`` o, sin esa variable, desde la versión fija de
+upstream; nunca se exige que el espejo exista.
 
 El espejo HTTP: un servidor real en 127.0.0.1 (puerto efímero, en un hilo)
-que sirve la copia local de Security-Datasets, como haría GitHub o el espejo
-de un instructor, y que puede fallar a propósito (404, 500, lentitud, cortes,
-bytes manipulados) para probar cada error de descarga sin salir de la
-máquina. La copia se busca en ``<repo>/../shared/security-datasets`` o en la
-variable ``TALLER_MIRROR``.
+que sirve esa carpeta, como haría GitHub o el espejo de un instructor, y que
+puede fallar a propósito (404, 500, lentitud, cortes, bytes manipulados) para
+probar cada error de descarga sin salir de la máquina.
 """
 
 import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,8 +41,69 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-MIRROR = Path(os.environ.get("TALLER_MIRROR") or REPO.parent / "shared" / "security-datasets")
+from mirror import REPO, local_mirror
+from taller import catalog
+
+# El entorno tal como llega a pytest, antes de que ninguna prueba lo cambie.
+ORIGINAL_ENV = dict(os.environ)
+
+LAYERS = ("unit", "data", "notebooks", "site", "browser", "tooling")
+# Capa de cada archivo de pruebas que no es de la capa unit en todas sus pruebas.
+MODULE_LAYERS = {
+    "test_site": "site",
+    "test_links": "site",
+    "test_browser": "browser",
+    "test_accessibility": "browser",
+    "test_binder": "tooling",
+    "test_docker": "tooling",
+    "test_workflows": "tooling",
+    "test_spelling": "tooling",
+}
+# Fixtures que delatan la capa de una prueba (también si las pide otra fixture).
+FIXTURE_LAYERS = {
+    "open_page": "browser",
+    "browser": "browser",
+    "site": "site",
+    "site_url": "site",
+    "mirror_root": "data",
+    "mirror_server": "data",
+    "mirror": "data",
+    "cache": "data",
+}
+# Un puerto donde no escucha nadie: lo que intente descargar en la capa unit falla.
+NO_NETWORK = "http://127.0.0.1:9/"
+
+
+def layer_of(item) -> str:
+    declared = [name for name in LAYERS if item.get_closest_marker(name)]
+    if declared:
+        return declared[0]
+    if item.path.suffix == ".ipynb":
+        return "notebooks"
+    module = MODULE_LAYERS.get(item.path.stem)
+    if module:
+        return module
+    fixtures = set(getattr(item, "fixturenames", ()))
+    for fixture, layer in FIXTURE_LAYERS.items():
+        if fixture in fixtures:
+            return layer
+    return "unit"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        layer = layer_of(item)
+        if not item.get_closest_marker(layer):
+            item.add_marker(layer)
+
+
+@pytest.fixture(autouse=True)
+def _unit_layer_is_offline(request, monkeypatch, tmp_path_factory):
+    """Capa unit: caché vacía propia y ninguna fuente de datos alcanzable."""
+    if request.node.get_closest_marker("unit"):
+        monkeypatch.setenv("TALLER_CACHE_DIR", str(tmp_path_factory.mktemp("cache-unit")))
+        monkeypatch.setenv("TALLER_BASE_URL", NO_NETWORK)
+    yield
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -58,15 +144,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         data = body[:upto] if upto is not None else body
         for start in range(0, len(data), 64 * 1024):
-            self.wfile.write(data[start:start + 64 * 1024])
+            self.wfile.write(data[start : start + 64 * 1024])
             time.sleep(pause)
 
 
 class MirrorServer:
     """Servidor del espejo; los métodos programan cómo responde a una ruta (``/datasets/...``)."""
 
-    def __init__(self, root: Path):
-        self.root = root.resolve()
+    def __init__(self, root: Path | None):
+        self.root = root.resolve() if root else None
         self.lock = threading.Lock()
         self.released = threading.Event()
         self.requests: list[str] = []
@@ -82,8 +168,12 @@ class MirrorServer:
     def body(self, path: str) -> bytes | None:
         if path in self.extra:
             return self.extra[path]
+        if self.root is None:
+            return None
         file = self.root / path.lstrip("/")
-        return file.read_bytes() if file.is_file() and self.root in file.resolve().parents else None
+        return (
+            file.read_bytes() if file.is_file() and self.root in file.resolve().parents else None
+        )
 
     def reset(self):
         with self.lock:
@@ -118,22 +208,79 @@ class MirrorServer:
         return self.requests.count(path)
 
 
-@pytest.fixture(scope="session")
-def mirror_root() -> Path:
-    assert (MIRROR / "datasets").is_dir(), (
-        f"No está la copia de Security-Datasets en {MIRROR}; indíquela con TALLER_MIRROR."
+def _download_mirror(root: Path) -> Path:
+    """Una carpeta como el espejo, con lo que descarga `taller` por su camino normal.
+
+    ``python -m taller descargar --todos`` (en un proceso aparte y con el entorno
+    original: ``TALLER_BASE_URL`` o upstream, y la caché de siempre, que así
+    sirve también a los cuadernos) descarga y verifica cada archivo; aquí se
+    copian a su ruta de upstream y se añaden las fichas de metadatos de
+    upstream que comprueba ``test_catalog.py``.
+    """
+    env = {**ORIGINAL_ENV, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "taller", "descargar", "--todos"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
-    return MIRROR
+    assert result.returncode == 0, (
+        "Sin espejo local (tests/mirror.py), las pruebas de datos los descargan con "
+        "`python -m taller descargar --todos`, que falló:\n"
+        f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
+    )
+    cache = Path(ORIGINAL_ENV.get("TALLER_CACHE_DIR") or REPO / "datasets").expanduser()
+    base = (ORIGINAL_ENV.get("TALLER_BASE_URL") or catalog.upstream_url()).rstrip("/")
+    cards = set()
+    for entry in catalog.datasets().values():
+        target = root / entry.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cache / entry.relative_path, target)
+        parts = entry.path.split("/")
+        if parts[1] == "compound":
+            cards.add(f"datasets/compound/_metadata/{parts[2]}.yaml")
+        elif entry.id:
+            cards.add(f"datasets/atomic/_metadata/{entry.id}.yaml")
+    for card in sorted(cards):
+        target = root / card
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if "://" in base:
+            import requests
+
+            response = requests.get(f"{base}/{card}", timeout=60)
+            response.raise_for_status()
+            target.write_bytes(response.content)
+        else:
+            shutil.copyfile(Path(base) / card, target)
+    return root
 
 
 @pytest.fixture(scope="session")
-def mirror_server(mirror_root):
-    server = MirrorServer(mirror_root)
+def mirror_root(tmp_path_factory) -> Path:
+    """La copia de Security-Datasets: la local si existe; si no, descargada."""
+    return local_mirror() or _download_mirror(tmp_path_factory.mktemp("security-datasets"))
+
+
+def _running(server: MirrorServer):
     server.thread.start()
     yield server
     server.released.set()
     server.httpd.shutdown()
     server.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def mirror_server(mirror_root):
+    yield from _running(MirrorServer(mirror_root))
+
+
+@pytest.fixture
+def fake_mirror():
+    """Un espejo HTTP vacío para la capa unit: solo sirve lo que la prueba le da
+    con ``serve(ruta, bytes)`` y falla como se le programe; sin datos reales."""
+    yield from _running(MirrorServer(None))
 
 
 @pytest.fixture

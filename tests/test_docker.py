@@ -154,8 +154,8 @@ def test_dockerignore_keeps_out_caches_environments_history_and_data():
 
 
 def test_installs_the_same_requirements_as_binder():
-    """The image pip-installs the repository's requirements.txt and nothing else,
-    the file binder/requirements.txt points to."""
+    """The image pip-installs the repository's requirements.txt (the learner's
+    runtime, the same pins as binder/requirements.txt) and nothing else."""
     workdir, copied, installed = Path("/"), {}, []
     for keyword, arguments in instructions():
         if keyword == "WORKDIR":
@@ -176,8 +176,9 @@ def test_installs_the_same_requirements_as_binder():
             assert names == [requirement_file]
             installed.append(copied[workdir / requirement_file])
     assert installed == ["requirements.txt"]
-    binder = (REPO / "binder" / "requirements.txt").read_text(encoding="utf-8").split()
-    assert binder == ["-r", "../requirements.txt"]
+    # binder/requirements.txt is a literal copy of the same pins (tests/test_binder.py).
+    binder = REPO / "binder" / "requirements.txt"
+    assert binder.read_bytes() == (REPO / "requirements.txt").read_bytes()
 
 
 def test_datasets_are_fetched_at_build_time_from_an_overridable_base_url():
