@@ -1,0 +1,250 @@
+"""The workshop's JupyterLab, started from the project's environment as the image,
+Binder and `make lab` start it: the smoke test the image workflow runs
+(docker/smoke_test.py) passes against it, and the interface is in Spanish in a
+real browser.
+
+Every server runs on 127.0.0.1 with a random token, in its own session, with
+its configuration, runtime and settings folders in a temporary directory; it is
+stopped by its PID at the end."""
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, block_other_hosts
+from built_site import REPO
+
+BIN = Path(sys.executable).parent
+SMOKE = REPO / "docker" / "smoke_test.py"
+INSTALL = REPO / "jupyterlab" / "install_settings.py"
+BOOT_TIMEOUT = 60
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LabServer:
+    def __init__(self, home: Path, spanish: bool):
+        self.token = secrets.token_hex(24)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.root = home / "raiz"
+        (self.root / "trabajo").mkdir(parents=True)
+        prefix, user_settings = home / "prefijo", home / "ajustes-usuario"
+        (prefix / "share" / "jupyter" / "lab" / "settings").mkdir(parents=True)
+        if spanish:
+            # Exactly what the Dockerfile, binder/postBuild and `make lab` run.
+            subprocess.run(
+                [sys.executable, INSTALL, "--prefix", prefix, "--user-settings", user_settings],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_TOKEN=self.token,
+            JUPYTER_CONFIG_DIR=str(home / "config"),
+            JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+            JUPYTERLAB_SETTINGS_DIR=str(user_settings),
+            JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+            IPYTHONDIR=str(home / "ipython"),
+        )
+        command = [
+            BIN / "jupyter-lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.root_dir={self.root}",
+            f"--LabApp.app_settings_dir={prefix / 'share' / 'jupyter' / 'lab' / 'settings'}",
+        ]
+        if os.geteuid() == 0:  # the CI machine runs as root; the image never does
+            command.append("--allow-root")
+        self.log = open(home / "servidor.log", "w+", encoding="utf-8")
+        self.process = subprocess.Popen(
+            command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def smoke(self, *extra, token=None):
+        return subprocess.run(
+            [
+                sys.executable,
+                SMOKE,
+                "--url",
+                self.url,
+                "--token",
+                token or self.token,
+                "--limite",
+                str(BOOT_TIMEOUT),
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=BOOT_TIMEOUT * 3,
+        )
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()
+
+    def output(self):
+        self.log.flush()
+        return Path(self.log.name).read_text(encoding="utf-8")[-4000:]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    server = LabServer(tmp_path_factory.mktemp("lab"), spanish=True)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_the_smoke_test_passes_against_the_workshop_lab(lab):
+    result = lab.smoke("--esperado", "trabajo", "--escribible", "trabajo")
+    assert result.returncode == 0, result.stdout + result.stderr + lab.output()
+    for line in [
+        "el servidor responde",
+        "la API responde 403 sin token o con uno falso y 200 con el token",
+        "la carpeta inicial contiene trabajo",
+        "se puede escribir y borrar en trabajo/",
+        "la interfaz está en español (es_ES instalado y por defecto)",
+        "arranca un núcleo de Python 3 y se para",
+    ]:
+        assert f"correcto: {line}" in result.stdout, result.stdout
+    # The probe file was removed again.
+    assert not list((lab.root / "trabajo").glob("prueba-de-humo-*"))
+
+
+def test_the_smoke_test_fails_with_a_wrong_token(lab):
+    result = lab.smoke(token="no-es-el-token")
+    assert result.returncode == 1
+    assert "FALLO: la API responde 403 con el token: debería ser 200" in result.stderr
+
+
+def test_the_smoke_test_fails_when_a_folder_is_missing(lab):
+    result = lab.smoke("--esperado", "notebooks")
+    assert result.returncode == 1
+    assert "FALLO: faltan notebooks en la carpeta inicial" in result.stderr
+
+
+def test_the_smoke_test_notices_an_english_lab(tmp_path):
+    """Without the workshop's settings JupyterLab starts in English, and the smoke test says so."""
+    server = LabServer(tmp_path, spanish=False)
+    try:
+        result = server.smoke()
+    finally:
+        server.stop()
+    assert result.returncode == 1, result.stdout
+    assert "FALLO: el idioma de la interfaz es «default», no es_ES" in result.stderr
+
+
+def test_the_smoke_test_gives_up_on_a_server_that_never_answers():
+    result = subprocess.run(
+        [
+            sys.executable,
+            SMOKE,
+            "--url",
+            f"http://127.0.0.1:{free_port()}/",
+            "--token",
+            "x",
+            "--limite",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "no respondió antes del límite" in result.stderr
+
+
+def test_menus_read_in_spanish_in_a_browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(locale="es-ES", service_workers="block")
+            context.set_default_timeout(BOOT_TIMEOUT * 1000)
+            blocked = []
+            block_other_hosts(context, lab.url, blocked)
+            page = context.new_page()
+            page.goto(f"{lab.url}lab?token={lab.token}")
+            page.wait_for_selector(".lm-MenuBar-itemLabel")
+            # JupyterLab applies the user's menu settings just after drawing the bar.
+            page.wait_for_function(
+                "[...document.querySelectorAll('.lm-MenuBar-itemLabel')]"
+                ".some(label => label.textContent === 'Ejecutar')"
+            )
+            menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+            assert menus[:4] == ["Archivo", "Editar", "Ver", "Ejecutar"], menus
+            assert not {"File", "Edit", "Run", "Kernel", "Tabs", "Help"} & set(menus), menus
+            # A menu's items are in Spanish too.
+            page.locator(".lm-MenuBar-itemLabel", has_text="Archivo").click()
+            items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+            assert "Guardar" in " ".join(items) or "Cerrar" in " ".join(items), items
+            # No news or update checks from the classroom.
+            assert not blocked, blocked
+            context.close()
+        finally:
+            browser.close()
+
+
+def test_spanish_settings_are_installed_everywhere_we_ship_jupyterlab():
+    """The image, Binder and `make lab` run the same installer."""
+    dockerfile = (REPO / "docker" / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^RUN .*python jupyterlab/install_settings\.py", dockerfile, re.M)
+    post_build = (REPO / "binder" / "postBuild").read_text(encoding="utf-8")
+    assert re.search(r"^python jupyterlab/install_settings\.py", post_build, re.M)
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    lab_target = re.search(r"^lab:.*?(?=^\S|\Z)", makefile, re.M | re.S).group(0)
+    assert "jupyterlab/install_settings.py" in lab_target
+    assert "jupyterlab-language-pack-es-ES==" in (REPO / "requirements.txt").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_the_installer_keeps_the_users_own_settings(tmp_path):
+    mine = (
+        tmp_path / "usuario" / "@jupyterlab" / "mainmenu-extension" / "plugin.jupyterlab-settings"
+    )
+    mine.parent.mkdir(parents=True)
+    mine.write_text('{"menus": []}\n', encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            INSTALL,
+            "--prefix",
+            tmp_path / "prefijo",
+            "--user-settings",
+            tmp_path / "usuario",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert mine.read_text(encoding="utf-8") == '{"menus": []}\n'
+    installed = tmp_path / "prefijo" / "share" / "jupyter" / "lab" / "settings" / "overrides.d"
+    assert (installed / "taller.json").is_file()
+    assert time.time() - (installed / "taller.json").stat().st_mtime < 60
