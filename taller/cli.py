@@ -133,6 +133,12 @@ def _path(args) -> int:
     return 0
 
 
+def _check_environment(args) -> int:
+    from taller import environment  # sin pandas: la orden arranca enseguida
+
+    return environment.command()
+
+
 def _serve(args) -> int:
     from taller import serve
 
@@ -179,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument("--puerto", type=int, default=8000, metavar="N",
                          help="puerto (por defecto, 8000; 0 elige uno libre)")
     serving.set_defaults(run=_serve)
+
+    environment = orders.add_parser(
+        "comprobar", help="comprueba el entorno: Python, paquetes, datos, Java y memoria")
+    environment.set_defaults(run=_check_environment)
     return parser
 
 
