@@ -1,6 +1,9 @@
 """The Docker image and its compose file, checked without a container engine:
-hadolint, then the Dockerfile's instructions read one by one."""
+hadolint, then the Dockerfile's instructions read one by one. The image is
+started and checked for real by .github/workflows/imagen.yml before publishing."""
 
+import json
+import os
 import re
 import shlex
 import subprocess
@@ -56,7 +59,9 @@ def ignored(relative):
     def to_regex(pattern):
         regex = ""
         for token in re.split(r"(\*\*/|\*\*|\*|\?)", pattern.strip("/")):
-            regex += {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(token, re.escape(token))
+            regex += {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(
+                token, re.escape(token)
+            )
         return re.compile(regex + "$")
 
     parts = relative.split("/")
@@ -86,15 +91,42 @@ def compose():
 def test_hadolint_is_clean():
     result = subprocess.run(
         [BIN / "hadolint", "--no-color", "--failure-threshold", "info", DOCKERFILE],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
 
 
-def test_base_image_is_an_official_stack_pinned_to_a_date():
+def test_base_image_is_the_official_python_of_the_notebooks_on_the_ci_debian():
+    """One package manager (pip) and the Python the notebooks are executed with."""
     images = arguments_of("FROM")
     assert len(images) == 1
-    assert re.fullmatch(r"quay\.io/jupyter/(minimal|scipy)-notebook:\d{4}-\d{2}-\d{2}", images[0]), images[0]
+    found = re.fullmatch(r"python:(\d+)\.(\d+)-slim-(\w+)", images[0])
+    assert found, images[0]
+    assert (int(found[1]), int(found[2])) == sys.version_info[:2]
+    ci = yaml.safe_load(
+        (REPO / ".github" / "workflows" / "pruebas.yml").read_text(encoding="utf-8")
+    )
+    (job,) = ci["jobs"].values()
+    image = job["container"]["image"] if isinstance(job["container"], dict) else job["container"]
+    assert image.endswith(f"-{found[3]}"), (
+        f"La integración continua usa {image}, la imagen {images[0]}"
+    )
+    text = " ".join(arguments for _, arguments in instructions()).lower()
+    for other in ("conda", "mamba"):
+        assert other not in text, f"El Dockerfile usa {other}: solo pip"
+
+
+def test_starts_jupyterlab_under_tini_on_every_interface_of_the_container():
+    (entrypoint,) = arguments_of("ENTRYPOINT")
+    assert json.loads(entrypoint)[0] == "tini"
+    (command,) = arguments_of("CMD")
+    command = json.loads(command)
+    assert command[:2] == ["jupyter", "lab"]
+    assert "--ip=0.0.0.0" in command and "--port=8888" in command
+    assert "--ServerApp.root_dir=/home/jovyan" in command
+    assert arguments_of("EXPOSE") == ["8888"]
 
 
 def test_runs_as_the_unprivileged_user_at_the_end():
@@ -105,14 +137,17 @@ def test_runs_as_the_unprivileged_user_at_the_end():
 
 def test_java_is_installed_as_root_and_the_user_switched_back():
     sequence = instructions()
-    java = [i for i, (keyword, arguments) in enumerate(sequence)
-            if keyword == "RUN" and "apt-get install" in arguments]
+    java = [
+        i
+        for i, (keyword, arguments) in enumerate(sequence)
+        if keyword == "RUN" and "apt-get install" in arguments
+    ]
     assert len(java) == 1
     assert "openjdk-17-jre-headless" in sequence[java[0]][1].split()
     # The same Java runtime that Binder installs.
     assert "openjdk-17-jre-headless" in (REPO / "binder" / "apt.txt").read_text(encoding="utf-8")
     before = [arguments for keyword, arguments in sequence[: java[0]] if keyword == "USER"]
-    after = [arguments for keyword, arguments in sequence[java[0] + 1:] if keyword == "USER"]
+    after = [arguments for keyword, arguments in sequence[java[0] + 1 :] if keyword == "USER"]
     assert before and before[-1] in ROOT_USERS
     assert after and after[0] not in ROOT_USERS
 
@@ -144,12 +179,25 @@ def test_every_copy_source_exists_and_reaches_the_build_context():
 
 
 def test_dockerignore_keeps_out_caches_environments_history_and_data():
-    for path in [".git/HEAD", ".venv/bin/python", "_build/html/index.html", ".pytest_cache/v/x",
-                 "taller/__pycache__/catalog.cpython-311.pyc", "notebooks/.ipynb_checkpoints/x.ipynb",
-                 "datasets/atomic/windows/x.zip", "datasets/README.md", "trabajo/mio.ipynb"]:
+    for path in [
+        ".git/HEAD",
+        ".venv/bin/python",
+        "_build/html/index.html",
+        ".pytest_cache/v/x",
+        "taller/__pycache__/catalog.cpython-311.pyc",
+        "notebooks/.ipynb_checkpoints/x.ipynb",
+        "datasets/atomic/windows/x.zip",
+        "datasets/README.md",
+        "trabajo/mio.ipynb",
+    ]:
         assert ignored(path), path
-    for path in ["taller/catalogo.yaml", "requirements.txt", "taller/__main__.py",
-                 "notebooks/01_numpy.ipynb", "book/intro.md"]:
+    for path in [
+        "taller/catalogo.yaml",
+        "requirements.txt",
+        "taller/__main__.py",
+        "notebooks/01_numpy.ipynb",
+        "book/intro.md",
+    ]:
         assert not ignored(path), path
 
 
@@ -159,7 +207,7 @@ def test_installs_the_same_requirements_as_binder():
     workdir, copied, installed = Path("/"), {}, []
     for keyword, arguments in instructions():
         if keyword == "WORKDIR":
-            workdir = workdir / arguments.replace("${NB_USER}", "jovyan")
+            workdir = workdir / arguments
         elif keyword == "COPY":
             *sources, destination = without_flags(arguments)
             for source in sources:
@@ -172,7 +220,9 @@ def test_installs_the_same_requirements_as_binder():
             flag = next(i for i, word in enumerate(words) if word in {"-r", "--requirement"})
             requirement_file = words[flag + 1]
             # Nothing installed by name beside the file.
-            names = [word for word in words[words.index("install") + 1:] if not word.startswith("-")]
+            names = [
+                word for word in words[words.index("install") + 1 :] if not word.startswith("-")
+            ]
             assert names == [requirement_file]
             installed.append(copied[workdir / requirement_file])
     assert installed == ["requirements.txt"]
@@ -183,15 +233,25 @@ def test_installs_the_same_requirements_as_binder():
 
 def test_datasets_are_fetched_at_build_time_from_an_overridable_base_url():
     sequence = instructions()
-    fetch = [i for i, (keyword, arguments) in enumerate(sequence)
-             if keyword == "RUN" and "python -m taller descargar --todos" in arguments]
+    fetch = [
+        i
+        for i, (keyword, arguments) in enumerate(sequence)
+        if keyword == "RUN" and "python -m taller descargar --todos" in arguments
+    ]
     assert len(fetch) == 1
-    build_args = [i for i, (keyword, arguments) in enumerate(sequence)
-                  if keyword == "ARG" and arguments.split("=")[0] == "TALLER_BASE_URL"]
+    build_args = [
+        i
+        for i, (keyword, arguments) in enumerate(sequence)
+        if keyword == "ARG" and arguments.split("=")[0] == "TALLER_BASE_URL"
+    ]
     assert build_args and build_args[0] < fetch[0]
     # The catalogue and the helper package are in the image before the fetch.
-    copied_before = " ".join(arguments for keyword, arguments in sequence[: fetch[0]] if keyword == "COPY")
-    assert "taller/" in copied_before and "datasets" in " ".join(a for k, a in sequence[: fetch[0]])
+    copied_before = " ".join(
+        arguments for keyword, arguments in sequence[: fetch[0]] if keyword == "COPY"
+    )
+    assert "taller/" in copied_before and "datasets" in " ".join(
+        a for k, a in sequence[: fetch[0]]
+    )
 
 
 def test_oci_labels():
@@ -204,15 +264,24 @@ def test_oci_labels():
 def test_compose_is_valid():
     result = subprocess.run(
         [BIN / "check-jsonschema", "--builtin-schema", "vendor.compose-spec", COMPOSE],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_compose_publishes_only_on_loopback_and_keeps_the_work_folder():
+def published_image():
+    """ghcr.io/<owner>/<name>, lower case, from the canonical URL in _config.yml."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    owner_name = config["repository"]["url"].removeprefix("https://github.com/").lower()
+    return f"ghcr.io/{owner_name}"
+
+
+def test_compose_uses_the_published_image_publishes_only_on_loopback_and_keeps_the_work_folder():
     services = compose()["services"]
-    assert len(services) == 1
-    (service,) = services.values()
+    service = services["taller"]
+    assert service["image"] == f"{published_image()}:latest"
     build = service["build"]
     assert (COMPOSE.parent / build["context"]).resolve() == REPO
     assert (REPO / build["dockerfile"]).resolve() == DOCKERFILE
@@ -224,10 +293,75 @@ def test_compose_publishes_only_on_loopback_and_keeps_the_work_folder():
     assert "user" not in service, "el contenedor debe usar el usuario sin privilegios de la imagen"
 
 
+def test_compose_fixes_a_work_folder_docker_created_as_root_with_a_minimal_step():
+    services = compose()["services"]
+    assert set(services) == {"taller", "permisos-trabajo"}
+    main, step = services["taller"], services["permisos-trabajo"]
+    assert main["depends_on"] == {
+        "permisos-trabajo": {"condition": "service_completed_successfully"}
+    }
+    assert step["image"] == main["image"]
+    assert step["volumes"] == main["volumes"]
+    # Root, but without network, read-only and with CHOWN as its only capability.
+    assert step["user"] == "0:0"
+    assert step["network_mode"] == "none" and step["read_only"] is True
+    assert step["cap_drop"] == ["ALL"] and step["cap_add"] == ["CHOWN"]
+    assert "ports" not in step and "privileged" not in step
+
+
+def run_permission_step(folder):
+    (script,) = compose()["services"]["permisos-trabajo"]["command"]
+    script = script.replace("$$", "$").replace("/home/jovyan/trabajo", str(folder))
+    return subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="el paso de compose se ejecuta como root")
+def test_the_permission_step_gives_only_an_empty_root_folder_to_jovyan(tmp_path):
+    created = tmp_path / "creada-por-docker"
+    created.mkdir()
+    os.chown(created, 0, 0)
+    result = run_permission_step(created)
+    assert result.returncode == 0, result.stderr
+    assert (created.stat().st_uid, created.stat().st_gid) == (1000, 100)
+    assert "ahora es de jovyan" in result.stdout
+
+    # A folder with the attendee's files is never touched, whoever owns it.
+    used = tmp_path / "con-trabajo"
+    used.mkdir()
+    (used / "mio.ipynb").write_text("{}", encoding="utf-8")
+    os.chown(used, 0, 0)
+    result = run_permission_step(used)
+    assert result.returncode == 0, result.stderr
+    assert used.stat().st_uid == 0 and result.stdout == ""
+
+    theirs = tmp_path / "del-usuario"
+    theirs.mkdir()
+    os.chown(theirs, 1234, 1234)
+    assert run_permission_step(theirs).returncode == 0
+    assert theirs.stat().st_uid == 1234
+
+
+def test_readme_docker_section_starts_by_pulling_and_running_the_published_image():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### 2. Docker") :]
+    section = section[: section.index("\n### ", 1)]
+    first_block = re.search(r"```(?:bash|sh)?\n(.*?)```", section, re.S).group(1)
+    command = first_block.strip().splitlines()[0]
+    assert re.search(rf"docker run .*{re.escape(published_image())}:latest", command), command
+    assert "-p 127.0.0.1:8888:8888" in command
+    assert re.search(r"-v \"?\$\{?PWD\}?/trabajo:/home/jovyan/trabajo", command), command
+    assert "mkdir -p trabajo" in command  # not a root-owned folder created by docker run
+    # Building locally is the alternative, further down.
+    assert section.index("docker run") < section.index("make docker-build")
+
+
 @pytest.mark.parametrize("path", [DOCKERFILE, COMPOSE, REPO / ".dockerignore"])
 def test_comments_are_in_spanish(path):
-    comments = [line.strip("# ") for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip().startswith("#") and "hadolint" not in line]
+    comments = [
+        line.strip("# ")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith("#") and "hadolint" not in line
+    ]
     assert comments, path
     text = " ".join(comments).lower()
     assert re.search(r"\b(el|la|los|las|que|para)\b", text)
