@@ -213,7 +213,7 @@ def test_menus_read_in_spanish_in_a_browser(lab):
 def test_spanish_settings_are_installed_everywhere_we_ship_jupyterlab():
     """The image, Binder and `make lab` run the same installer."""
     dockerfile = (REPO / "docker" / "Dockerfile").read_text(encoding="utf-8")
-    assert re.search(r"^RUN .*python jupyterlab/install_settings\.py", dockerfile, re.M)
+    assert re.search(r"^RUN python \S*jupyterlab/install_settings\.py", dockerfile, re.M)
     post_build = (REPO / "binder" / "postBuild").read_text(encoding="utf-8")
     assert re.search(r"^python jupyterlab/install_settings\.py", post_build, re.M)
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
