@@ -59,7 +59,7 @@ def test_the_real_requirements_pin_every_essential_package():
 
 def test_packages_as_pinned():
     finding = environment.check_packages(PINS, versions())
-    assert finding.status == OK and "4 de requirements.txt" in finding.summary
+    assert finding.status == OK and "todos los de requirements.txt" in finding.summary
 
 
 def test_an_essential_package_missing_is_missing_and_says_how_to_install():
@@ -101,7 +101,7 @@ def test_datasets_present_and_verified(fake_cache):
         entry.archive_path.parent.mkdir(parents=True, exist_ok=True)
         entry.archive_path.write_bytes(content)
     finding = environment.check_datasets(entries)
-    assert finding.status == OK and "los 2 conjuntos" in finding.summary
+    assert finding.status == OK and "huella SHA-256 correcta" in finding.summary
 
 
 def test_datasets_missing_or_damaged(fake_cache):
