@@ -53,9 +53,10 @@ class Dataset:
     tactics: tuple[str, ...]  # tacticas
     path: str  # ruta (en upstream)
     sha256: str
-    size: int  # bytes
-    members: tuple[str, ...]  # contenido
+    size: int | None  # bytes (null si el catálogo se generó sin ese archivo)
+    members: tuple[str, ...]  # contenido (vacío si no se conoce)
     notebooks: tuple[str, ...]  # cuadernos
+    selected: bool = False  # seleccion: lo prepara `descargar --todos`
 
     @property
     def relative_path(self) -> str:
@@ -76,6 +77,8 @@ class Dataset:
     @property
     def is_capture(self) -> bool:
         """¿Contiene solo capturas de tráfico (que pandas no puede leer)?"""
+        if not self.members:  # contenido desconocido: lo dice el tipo
+            return self.kind == "red"
         return all(member.lower().endswith(CAPTURE_SUFFIXES) for member in self.members)
 
     def matches(self, technique: str | None = None, tactic: str | None = None,
@@ -122,11 +125,30 @@ def datasets() -> dict[str, Dataset]:
             path=entry["ruta"],
             sha256=entry["sha256"],
             size=entry["bytes"],
-            members=tuple(entry["contenido"]),
+            members=tuple(entry["contenido"] or ()),
             notebooks=tuple(entry["cuadernos"]),
+            selected=bool(entry.get("seleccion", False)),
         )
         for name, entry in entries.items()
     }
+
+
+# El corpus de caza del cuaderno 09: los eventos de equipo de dos tácticas.
+CORPUS_FOLDERS = (
+    "datasets/atomic/windows/defense_evasion/host/",
+    "datasets/atomic/windows/credential_access/host/",
+)
+
+
+def selection() -> list[Dataset]:
+    """Los conjuntos de las lecciones: los que prepara `descargar --todos`."""
+    return [entry for entry in datasets().values() if entry.selected]
+
+
+def corpus() -> list[Dataset]:
+    """Conjuntos del corpus de caza (cuaderno 09), en el orden del catálogo."""
+    return [entry for entry in datasets().values()
+            if entry.path.startswith(CORPUS_FOLDERS)]
 
 
 def upstream_url() -> str:

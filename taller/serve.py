@@ -53,7 +53,8 @@ def servable_files(root: Path | None = None) -> tuple[dict[str, Path], list[str]
     for entry in catalog.datasets().values():
         path = root / entry.relative_path
         if not path.exists() and not path.is_symlink():
-            problems.append(f"{entry.name}: no está en la caché")
+            if entry.selected:  # los demás (corpus, resto de upstream) son opcionales
+                problems.append(f"{entry.name}: no está en la caché")
             continue
         steps = [
             root.joinpath(*Path(entry.relative_path).parts[: i + 1])
@@ -195,7 +196,7 @@ def serve(address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> int:
         )
         return 1
     port = server.server_address[1]
-    total = len(catalog.datasets())
+    total = len(catalog.selection())
     print(
         f"Espejo del aula: {len(files)} de {total} conjuntos verificados, solo lectura, "
         f"en {address}:{port}."

@@ -3,6 +3,7 @@ las fichas de metadatos de upstream; resolución de nombres y filtros de `listar
 
 import functools
 import hashlib
+import importlib.util
 import json
 import subprocess
 import tarfile
@@ -17,14 +18,35 @@ from taller.errors import TallerError
 RAW = yaml.safe_load(catalog.CATALOG_PATH.read_text(encoding="utf-8"))
 DATASETS = catalog.datasets()
 KINDS = {"Host": "host", "Network": "red", "Cloud": "nube"}
+SELECTION = [name for name, entry in DATASETS.items() if entry.selected]
+CORPUS_FOLDERS = ("datasets/atomic/windows/defense_evasion/host/",
+                  "datasets/atomic/windows/credential_access/host/")
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location(
+        "generate_catalog", catalog.REPO_ROOT / "scripts" / "generate_catalog.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def upstream_sums(mirror_root):
+    if not (mirror_root / "SHA256SUMS").is_file():
+        pytest.skip("el espejo no tiene SHA256SUMS de upstream")
+    lines = (mirror_root / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    return {line.split()[1]: line.split()[0] for line in lines if line.strip()}
+
+
 @functools.cache
 def upstream_metadata(mirror_root):
-    """{ruta de upstream: (ficha, tipo del fichero)} según los _metadata/*.yaml del espejo."""
+    """{ruta de upstream en minúsculas: (ficha, tipo)} según los _metadata/*.yaml del espejo."""
     found = {}
     for path in sorted((mirror_root / "datasets").glob("*/_metadata/*.yaml")):
         card = yaml.safe_load(path.read_text(encoding="utf-8"))
         for item in card.get("files") or []:
-            found[item["link"].split("/master/", 1)[1]] = (card, item["type"])
+            key = item["link"].strip().split("/master/", 1)[1].lower()
+            found.setdefault(key, (card, item["type"]))
     return found
 
 
@@ -36,16 +58,36 @@ def archive_members(path):
         return tuple(bundle.namelist())
 
 
-def test_every_archive_of_the_mirror_is_catalogued_once(mirror_root):
-    archives = sorted(
+def test_catalogue_is_what_the_script_generates_from_upstream(mirror_root):
+    upstream_sums(mirror_root)  # sin SHA256SUMS no se puede generar
+    text = load_generator().generate(mirror_root)
+    assert text == catalog.CATALOG_PATH.read_text(encoding="utf-8"), (
+        "taller/catalogo.yaml no está al día: .venv/bin/python scripts/generate_catalog.py")
+
+
+def test_every_upstream_archive_is_catalogued_once_with_its_sha256(mirror_root):
+    sums = upstream_sums(mirror_root)
+    assert {entry.path: entry.sha256 for entry in DATASETS.values()} == sums
+    assert len(DATASETS) == len(sums)
+    in_mirror = sorted(
         str(path.relative_to(mirror_root)) for path in (mirror_root / "datasets").rglob("*")
         if path.name.lower().endswith((".zip", ".tar.gz"))
     )
-    assert len(archives) == 14
-    assert sorted(entry.path for entry in DATASETS.values()) == archives
+    assert set(in_mirror) <= set(sums)
+    # Solo los archivos del espejo tienen tamaño y contenido conocidos.
+    assert sorted(e.path for e in DATASETS.values() if e.size is not None) == in_mirror
 
 
-@pytest.mark.parametrize("name", DATASETS)
+def test_every_upstream_card_is_in_the_catalogue(mirror_root):
+    upstream_sums(mirror_root)
+    orphans = {card["id"] for card in RAW["fichas_sin_archivo"]}
+    for path in sorted((mirror_root / "datasets").glob("*/_metadata/*.yaml")):
+        card = yaml.safe_load(path.read_text(encoding="utf-8"))
+        ids = {entry.id for entry in DATASETS.values()}
+        assert card["id"] in ids | orphans, path.name
+
+
+@pytest.mark.parametrize("name", [n for n, e in DATASETS.items() if e.size is not None])
 def test_entry_matches_the_real_bytes_of_the_mirror(mirror_root, name):
     entry = DATASETS[name]
     path = mirror_root / entry.path
@@ -54,18 +96,27 @@ def test_entry_matches_the_real_bytes_of_the_mirror(mirror_root, name):
     assert archive_members(path) == entry.members
 
 
+def test_entries_absent_from_the_mirror_have_unknown_size_and_contents():
+    absent = [e for e in DATASETS.values() if e.size is None]
+    assert absent, "el catálogo abarca todo upstream, no solo el espejo"
+    for entry in absent:
+        assert RAW["conjuntos"][entry.name]["contenido"] is None
+        assert entry.members == ()
+        assert not entry.selected
+
+
 @pytest.mark.parametrize("name", DATASETS)
 def test_entry_matches_the_upstream_metadata_card(mirror_root, name):
     entry = DATASETS[name]
     cards = upstream_metadata(mirror_root)
     if entry.id is None:  # sin ficha upstream: el catálogo lo dice y explica el origen
-        assert entry.path not in cards
+        assert entry.path.lower() not in cards
         assert "ficha" in RAW["conjuntos"][name]["nota"]
         return
-    card, kind = cards[entry.path]
+    card, kind = cards[entry.path.lower()]
     assert entry.id == card["id"]
-    assert entry.title == card["title"]
-    assert entry.kind == KINDS[kind]
+    assert entry.title == card["title"].strip()
+    assert entry.kind == KINDS[kind.capitalize()]
     techniques = {
         mapping["technique"] + (f".{mapping['sub-technique']}" if mapping["sub-technique"] else "")
         for mapping in card["attack_mappings"]
@@ -74,12 +125,32 @@ def test_entry_matches_the_upstream_metadata_card(mirror_root, name):
     assert set(entry.tactics) == {tactic for m in card["attack_mappings"] for tactic in m["tactics"]}
 
 
-def test_names_are_archive_stems_and_the_network_capture_is_told_apart():
+def test_names_are_archive_stems_and_network_captures_are_told_apart():
     for name, entry in DATASETS.items():
         stem = catalog.strip_archive_suffix(entry.path.rsplit("/", 1)[1])
-        assert name == (stem + "_red" if entry.kind == "red" else stem)
+        expected = stem + "_red" if entry.kind == "red" else stem
+        assert name == expected or name.startswith(expected + "_"), name
     assert DATASETS["empire_psexec_dcerpc_tcp_svcctl_red"].is_capture
     assert not DATASETS["empire_psexec_dcerpc_tcp_svcctl"].is_capture
+
+
+def test_the_lessons_selection_keeps_its_fourteen_names():
+    assert len(SELECTION) == 14
+    assert {"covenant_psremoting_command", "empire_psexec_dcerpc_tcp_svcctl",
+            "empire_dllinjection_LoadLibrary_CreateRemoteThread"} <= set(SELECTION)
+    assert [e.name for e in catalog.selection()] == SELECTION
+
+
+def test_the_hunting_corpus_is_every_host_archive_of_two_tactics(mirror_root):
+    corpus = catalog.corpus()
+    assert [e.name for e in corpus] == [
+        e.name for e in DATASETS.values() if e.path.startswith(CORPUS_FOLDERS)]
+    in_mirror = sorted(
+        str(path.relative_to(mirror_root)) for folder in CORPUS_FOLDERS
+        for path in (mirror_root / folder).iterdir()
+    )
+    assert sorted(e.path for e in corpus) == in_mirror  # todo el corpus está en el espejo
+    assert all(e.kind == "host" and e.size for e in corpus)
 
 
 def notebook_code(path):
@@ -95,6 +166,7 @@ def test_each_entry_lists_the_notebooks_that_really_use_it_with_the_same_hash():
         for name, entry in DATASETS.items():
             if f'"{entry.path}"' in code:
                 assert f'"{entry.sha256}"' in code, f"{path.name}: la huella de {name} no es la del catálogo"
+            if f'"{entry.path}"' in code or f'"{name}"' in code:
                 used.setdefault(name, []).append(path.stem)
     listed = {name: list(entry.notebooks) for name, entry in DATASETS.items() if entry.notebooks}
     assert listed == used
@@ -172,19 +244,33 @@ def test_list_shows_every_dataset_with_its_details(capsys, cache):
     out = capsys.readouterr().out
     assert "empire_psexec_dcerpc_tcp_svcctl: Empire Invoke PsExec\n" in out
     assert "    SDWIN-190518210652 · host · T1021 · TA0002, TA0008 · 640,8 KiB · sin descargar\n" in out
-    assert out.rstrip().endswith(f"14 conjuntos, 0 en la caché ({cache}).")
+    assert out.rstrip().endswith(f"{len(DATASETS)} conjuntos, 0 en la caché ({cache}).")
+    assert "tamaño desconocido" in out  # los que no estaban en el espejo
 
 
-@pytest.mark.parametrize("options, expected", [
-    (["--tecnica", "T1003"], ["empire_mimikatz_logonpasswords", "psh_lsass_memory_dump_comsvcs"]),
-    (["--tecnica", "t1055.001"], ["empire_dllinjection_LoadLibrary_CreateRemoteThread"]),
+def raw_names(keep):
+    """Nombres del YAML (leído aparte, sin `Dataset.matches`) que cumplen `keep`."""
+    return [name for name, entry in RAW["conjuntos"].items() if keep(entry)]
+
+
+@pytest.mark.parametrize("options, keep, must", [
+    (["--tecnica", "T1003"],
+     lambda e: any(t.split(".")[0] == "T1003" for t in e["tecnicas"]),
+     ["empire_mimikatz_logonpasswords", "psh_lsass_memory_dump_comsvcs"]),
+    (["--tecnica", "t1055.001"], lambda e: "T1055.001" in e["tecnicas"],
+     ["empire_dllinjection_LoadLibrary_CreateRemoteThread"]),
+    (["--tecnica", "T1055"], lambda e: any(t.split(".")[0] == "T1055" for t in e["tecnicas"]),
+     ["empire_psinject_PEinjection", "purplesharp_pe_injection_createremotethread"]),
     (["--tactica", "TA0008", "--buscar", "psexec"],
+     lambda e: "TA0008" in e["tacticas"] and "psexec" in (e["ruta"] + e["titulo"]).lower(),
      ["empire_psexec_dcerpc_tcp_svcctl", "empire_psexec_dcerpc_tcp_svcctl_red"]),
-    (["--buscar", "golden saml"],
+    (["--buscar", "golden saml"], lambda e: "golden saml" in e["titulo"].lower(),
      ["AADAuditEvents", "Microsoft365DefenderEvents", "OfficeActivityEvents", "WindowsEvents"]),
 ])
-def test_list_filters_by_technique_tactic_and_text(capsys, options, expected):
-    assert listed(capsys, *options) == expected
+def test_list_filters_by_technique_tactic_and_text(capsys, options, keep, must):
+    found = listed(capsys, *options)
+    assert found == raw_names(keep)
+    assert set(must) <= set(found)
 
 
 def test_list_without_matches_says_so(capsys):

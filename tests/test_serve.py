@@ -18,9 +18,13 @@ import pytest
 import yaml
 from built_site import REPO
 
-CATALOGUE = yaml.safe_load((REPO / "taller" / "catalogo.yaml").read_text(encoding="utf-8"))[
-    "conjuntos"
-]
+CATALOGUE = {  # los de las lecciones (seleccion): lo que el espejo del aula debe tener
+    name: entry
+    for name, entry in yaml.safe_load(
+        (REPO / "taller" / "catalogo.yaml").read_text(encoding="utf-8")
+    )["conjuntos"].items()
+    if entry["seleccion"]
+}
 # Two small datasets of different kinds (one compound, one atomic).
 SERVED = ["AADAuditEvents", "psh_lsass_memory_dump_comsvcs"]
 BOOT_TIMEOUT = 30
