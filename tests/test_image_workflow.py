@@ -1,0 +1,198 @@
+"""The image workflow (.github/workflows/imagen.yml): builds for amd64 and arm64,
+tests each platform with docker/test_image.sh before publishing, and publishes
+to ghcr.io with an immutable tag and `latest`. No Docker engine here: the
+workflow is checked against GitHub's schema, its tag step runs in bash, and
+the test script is checked with ShellCheck. The smoke test it calls runs for
+real in tests/test_lab.py."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from built_site import REPO
+from test_docker import published_image
+
+BIN = Path(sys.executable).parent
+WORKFLOW = REPO / ".github" / "workflows" / "imagen.yml"
+TEST_SCRIPT = REPO / "docker" / "test_image.sh"
+PLATFORMS = ["linux/amd64", "linux/arm64"]
+
+
+def workflow():
+    data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads `on` as True
+    return data
+
+
+def job():
+    (only,) = workflow()["jobs"].values()
+    return only
+
+
+def steps():
+    return job()["steps"]
+
+
+def index_of(predicate):
+    found = [i for i, step in enumerate(steps()) if predicate(step)]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def builds():
+    return [
+        (i, step)
+        for i, step in enumerate(steps())
+        if step.get("uses", "").startswith("docker/build-push-action@")
+    ]
+
+
+@pytest.mark.parametrize(
+    "schema", ["vendor.github-workflows", "custom.github-workflows-require-timeout"]
+)
+def test_matches_the_schema(schema):
+    result = subprocess.run(
+        [BIN / "check-jsonschema", "--builtin-schema", schema, WORKFLOW],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actions_are_pinned_to_a_version():
+    for step in steps():
+        if "uses" in step:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+(\.\d+)*|[0-9a-f]{40})", step["uses"]), (
+                step["uses"]
+            )
+
+
+def test_runs_on_pushes_to_the_branch_version_tags_and_pull_requests():
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    on = workflow()["on"]
+    assert on["push"]["branches"] == [config["repository"]["branch"]]
+    assert on["push"]["tags"] == ["v*"]
+    assert "pull_request" in on
+    # Only this job can write packages.
+    assert workflow()["permissions"] == {"contents": "read"}
+    assert job()["permissions"] == {"contents": "read", "packages": "write"}
+
+
+def test_publishes_to_the_image_the_readme_and_compose_name():
+    assert workflow()["env"]["IMAGE"] == published_image()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"{published_image()}:latest" in readme
+
+
+def test_each_platform_is_built_loaded_and_tested_before_publishing():
+    uses = [step.get("uses", "").split("@")[0] for step in steps()]
+    assert "docker/setup-qemu-action" in uses and "docker/setup-buildx-action" in uses
+    qemu = uses.index("docker/setup-qemu-action")
+    assert "arm64" in steps()[qemu]["with"]["platforms"]
+
+    *tests, publish = builds()
+    assert [step["with"]["platforms"] for _, step in tests] == PLATFORMS
+    for (position, step), platform in zip(tests, PLATFORMS, strict=True):
+        assert step["with"]["load"] is True and "push" not in step["with"]
+        # The local tag is the one compose.yaml runs.
+        assert step["with"]["tags"] == "${{ env.IMAGE }}:latest"
+        test = steps()[position + 1]
+        assert test["run"].strip() == f"docker/test_image.sh {platform}"
+
+    position, step = publish
+    assert step["with"]["platforms"] == ",".join(PLATFORMS)
+    assert step["with"]["push"] is True
+    assert step["with"]["tags"] == "${{ steps.etiquetas.outputs.tags }}"
+    assert all(position > i for i, _ in tests)
+    # Never from a pull request, and only from the branch or a version tag.
+    assert "github.event_name != 'pull_request'" in step["if"]
+    assert "refs/heads/main" in step["if"] and "refs/tags/v" in step["if"]
+    login = index_of(lambda s: s.get("uses", "").startswith("docker/login-action@"))
+    assert steps()[login]["with"]["registry"] == "ghcr.io"
+    assert steps()[login]["if"] == step["if"]
+    assert max(i for i, _ in tests) < login < position
+
+
+def test_publishing_reuses_the_tested_layers():
+    """Same builder, same file, context and arguments: every step is a cache hit."""
+    settings = [
+        {
+            key: value
+            for key, value in step["with"].items()
+            if key in ("context", "file", "build-args")
+        }
+        for _, step in builds()
+    ]
+    assert all(setting == settings[0] for setting in settings), settings
+    assert settings[0]["file"] == "docker/Dockerfile" and settings[0]["context"] == "."
+
+
+def run_tag_step(tmp_path, **github):
+    step = steps()[index_of(lambda s: s.get("id") == "etiquetas")]
+    output = tmp_path / "salida"
+    output.write_text("", encoding="utf-8")
+    env = {"PATH": os.environ["PATH"], "IMAGE": published_image(), "GITHUB_OUTPUT": str(output)}
+    env.update(github)
+    result = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    text = output.read_text(encoding="utf-8")
+    version = re.search(r"^version=(.*)$", text, re.M).group(1)
+    tags = re.search(r"^tags<<FIN\n(.*?)\nFIN$", text, re.M | re.S).group(1).splitlines()
+    return version, tags
+
+
+def test_tags_on_the_branch_are_date_and_commit_plus_latest(tmp_path):
+    sha = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+    version, tags = run_tag_step(
+        tmp_path, GITHUB_SHA=sha, GITHUB_REF_TYPE="branch", GITHUB_REF_NAME="main"
+    )
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}-1a2b3c4", version), version
+    image = published_image()
+    assert tags == [f"{image}:{version}", f"{image}:latest"]
+
+
+def test_tags_on_a_version_are_version_and_commit_plus_version_and_latest(tmp_path):
+    sha = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
+    version, tags = run_tag_step(
+        tmp_path, GITHUB_SHA=sha, GITHUB_REF_TYPE="tag", GITHUB_REF_NAME="v1.2.0"
+    )
+    image = published_image()
+    assert version == "1.2.0-9f8e7d6"
+    assert tags == [f"{image}:1.2.0-9f8e7d6", f"{image}:1.2.0", f"{image}:latest"]
+
+
+def test_the_image_test_script_is_clean_and_checks_what_the_issue_asks():
+    assert os.access(TEST_SCRIPT, os.X_OK)
+    shellcheck = BIN / "shellcheck"
+    result = subprocess.run(
+        [shellcheck, "--severity=style", TEST_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = TEST_SCRIPT.read_text(encoding="utf-8")
+    commands = "\n".join(
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    )
+    assert commands.startswith("set -euo pipefail")
+    # Started the compose way, no trabajo/ beforehand, healthy within a bound.
+    assert "--wait --wait-timeout" in commands and "--pull never" in commands
+    assert "if [ -e trabajo ]" in commands
+    # The smoke test with the container, the work folder writable, then nbval on every notebook.
+    assert re.search(r"python3 docker/smoke_test\.py .*--contenedor", commands, re.S)
+    assert "--escribible trabajo" in commands
+    assert re.search(r"pytest .*--nbval .*notebooks$", commands, re.S | re.M)
+    assert '"$owner" != 1000' in commands
+    # The pins it installs in the container exist.
+    dev = (REPO / "requirements-dev.txt").read_text(encoding="utf-8")
+    for package in ("pytest", "nbval"):
+        assert re.search(rf"^{package}==\S+$", dev, re.M), package
