@@ -5,8 +5,8 @@ Responde a cinco preguntas y, para cada problema, dice en español qué hacer:
 1. ¿Es la versión de Python del taller (la de ``binder/runtime.txt``)?
 2. ¿Están instalados los paquetes, con las versiones fijadas en
    ``requirements.txt``?
-3. ¿Están en la caché los conjuntos de datos del catálogo, con su huella
-   SHA-256 correcta?
+3. ¿Están en la caché los conjuntos de datos de las lecciones (y el corpus
+   de caza del cuaderno 09), con su huella SHA-256 correcta?
 4. ¿Hay Java (17 o posterior) para Spark?
 5. ¿Cuánta memoria queda libre? (Binder da entre 1 y 2 GB por sesión.)
 
@@ -172,9 +172,7 @@ def check_packages(
             f"están los {len(wanted)} imprescindibles (no se encontró "
             "requirements.txt para comparar las versiones).",
         )
-    return Finding(
-        "Paquetes", OK, f"los {len(wanted)} de requirements.txt, con las versiones fijadas."
-    )
+    return Finding("Paquetes", OK, "todos los de requirements.txt, con las versiones fijadas.")
 
 
 def sha256_of(path: Path) -> str:
@@ -225,8 +223,27 @@ def check_datasets(
     return Finding(
         "Datos",
         OK,
-        f"los {len(entries)} conjuntos del catálogo están en la caché "
-        "y su huella SHA-256 coincide.",
+        # Sin cifras: la salida guardada del cuaderno 00 no cambia si el catálogo crece.
+        "los de las lecciones, en la caché y con su huella SHA-256 correcta.",
+    )
+
+
+def check_corpus(
+    entries: Iterable[catalog.Dataset] | None = None,
+    digest: Callable[[Path], str] = sha256_of,
+) -> Finding:
+    """El corpus de caza del cuaderno 09: sin él, ese cuaderno necesita conexión."""
+    entries = list(catalog.corpus() if entries is None else entries)
+    found = check_datasets(entries, digest)
+    if found.status == OK:
+        return Finding("Corpus", OK, "el del cuaderno 09, completo y verificado.")
+    return Finding(
+        "Corpus",
+        WARNING,
+        "el corpus de caza del cuaderno 09 no está completo en la caché.",
+        "Descárguelo antes del taller con `python -m taller descargar --corpus`; "
+        "si no, el cuaderno 09 lo descargará al empezar (hace falta conexión).",
+        found.details,
     )
 
 
@@ -352,8 +369,15 @@ def check_memory(available: int | None = None, show_amount: bool = True) -> Find
 
 
 def run_checks() -> list[Finding]:
-    """Las cinco comprobaciones, en el orden en que conviene resolverlas."""
-    return [check_python(), check_packages(), check_datasets(), check_java(), check_memory()]
+    """Todas las comprobaciones, en el orden en que conviene resolverlas."""
+    return [
+        check_python(),
+        check_packages(),
+        check_datasets(),
+        check_corpus(),
+        check_java(),
+        check_memory(),
+    ]
 
 
 def verdict(findings: Iterable[Finding]) -> str:

@@ -206,3 +206,12 @@ def test_the_check_does_not_import_pandas():
         "assert 'pandas' not in sys.modules, 'importa pandas'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_an_incomplete_corpus_only_warns(fake_cache):
+    entry = fake_entry("corpus", b"x", fake_cache)
+    finding = environment.check_corpus([entry])
+    assert finding.status == WARNING and "descargar --corpus" in finding.advice
+    entry.archive_path.parent.mkdir(parents=True)
+    entry.archive_path.write_bytes(b"x")
+    assert environment.check_corpus([entry]).status == OK
