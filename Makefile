@@ -1,72 +1,152 @@
 # Órdenes del taller. Las dos principales, las del README:
 #   make book   construye el sitio en _build/html/
 #   make test   ejecuta todas las pruebas (cuadernos con nbval, sitio, datos...)
-# Cada objetivo crea el entorno virtual si falta y no repite trabajo hecho.
+# Quien sigue el taller en su portátil solo necesita `make datasets` y `make lab`.
+# Cada objetivo crea el entorno virtual si falta (o lo rehace si quedó a medias)
+# y no repite trabajo hecho. Los objetivos van en inglés; lo que dicen, en
+# español (véase CONTRIBUTING.md, «Idiomas»).
 
-PYTHON ?= python3
+# Python con el que se crea .venv: el primero de 3.11 (el de los cuadernos) o
+# 3.12 que haya; se puede elegir otro con `make ... PYTHON=/ruta/python3.11`.
+PYTHON ?= $(or $(shell command -v python3.11 || command -v python3.12),python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# Marca de instalación: se rehace solo cuando cambia requirements.txt.
-STAMP  := $(VENV)/.requirements-instalados
+# Marcas de instalación: se escriben solo cuando la instalación termina bien
+# (una instalación cortada se repite entera la vez siguiente) y se rehacen
+# cuando cambian los requisitos. RUNTIME: el entorno del alumno
+# (requirements.txt y el paquete taller); DEV: además, el del mantenedor.
+RUNTIME := $(VENV)/.installed-runtime
+DEV     := $(VENV)/.installed-dev
+# Opciones de `jupyter-book build`: el único sitio donde están (las pruebas y
+# bench/ construyen el sitio con `make book-only`).
+BOOK_FLAGS := -W -n --keep-going
+# Espejo local de Security-Datasets (tests/mirror.py dice dónde se busca): si
+# existe y no se indica otro TALLER_BASE_URL, los datos se copian de él en lugar
+# de descargarse de GitHub.
+MIRROR := $(shell $(PYTHON) tests/mirror.py 2>/dev/null)
+ifneq ($(MIRROR),)
+export TALLER_BASE_URL ?= $(MIRROR)
+endif
 
 .DEFAULT_GOAL := help
-.PHONY: help book test lab datasets bench enlaces clean sistema docker-build docker-run
+.PHONY: help book book-only test test-fast check format lab datasets bench links \
+	system-check python-check venv clean docker-build docker-run
 
 help:
-	@echo "Objetivos disponibles:"
-	@echo "  make book      construye el sitio estático en _build/html/"
-	@echo "  make test      ejecuta todas las pruebas"
-	@echo "  make lab       abre JupyterLab con los cuadernos"
-	@echo "  make datasets  descarga y verifica todos los conjuntos de datos"
-	@echo "  make bench     mide tiempos y memoria (no es una prueba)"
-	@echo "  make enlaces   lista los enlaces externos en _build/enlaces-externos.txt (no los visita)"
-	@echo "  make clean     borra el sitio construido y las cachés"
+	@echo "Para seguir el taller:"
+	@echo "  make datasets      descarga y verifica todos los conjuntos de datos"
+	@echo "  make lab           abre JupyterLab con los cuadernos"
+	@echo "Para mantenerlo:"
+	@echo "  make book          construye el sitio estático en _build/html/"
+	@echo "  make test          ejecuta todas las pruebas (incluye make check)"
+	@echo "  make test-fast     solo las pruebas rápidas (capa unit): sin datos ni red, < 30 s"
+	@echo "  make check         revisa el código con ruff (errores y formato)"
+	@echo "  make format        formatea el código y arregla lo que ruff sabe arreglar"
+	@echo "  make bench         mide tiempos y memoria (no es una prueba)"
+	@echo "  make links         lista los enlaces externos en _build/enlaces-externos.txt (no los visita)"
+	@echo "  make system-check  comprueba los programas del sistema que necesitan las pruebas"
+	@echo "  make clean         borra el sitio construido y las cachés"
 	@echo "  make docker-build  construye la imagen Docker (entorno, Java y datos)"
 	@echo "  make docker-run    abre JupyterLab en Docker en http://127.0.0.1:8888"
 
-$(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+# --- Entorno virtual ---------------------------------------------------------
+
+# Python 3.11 o 3.12 con el módulo venv; si no, dice qué instalar.
+python-check:
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null || { \
+	  echo "Hace falta Python 3.11 o 3.12 (los cuadernos se ejecutan con 3.11) y se encontró:"; \
+	  echo "  $(PYTHON): $$($(PYTHON) --version 2>/dev/null || echo 'no está instalado')"; \
+	  echo "Instale Python 3.11: en Debian o Ubuntu, sudo apt-get install python3.11 python3.11-venv;"; \
+	  echo "en macOS, brew install python@3.11; en Windows, use WSL o Docker (README.md)."; \
+	  echo "Si ya lo tiene con otro nombre: make ... PYTHON=/ruta/a/python3.11"; \
+	  exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
+	  echo "$(PYTHON) no tiene el módulo venv, que crea el entorno virtual .venv."; \
+	  echo "Instálelo: en Debian o Ubuntu, sudo apt-get install python3-venv (o python3.11-venv)."; \
+	  exit 1; }
+
+# Crea .venv si falta y lo rehace si quedó a medias (sin python o sin pip que
+# funcionen, o con otra versión de Python): borrarlo a mano nunca hace falta.
+venv:
+	@$(BIN)/python -c 'import sys, pip; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' \
+	  >/dev/null 2>&1 || { \
+	  $(MAKE) --no-print-directory python-check && \
+	  { test ! -e $(VENV) || echo "El entorno $(VENV) está incompleto o es de otra versión de Python: se rehace."; } && \
+	  rm -rf $(VENV) && \
+	  echo "Creando el entorno virtual $(VENV) con $$($(PYTHON) --version)..." && \
+	  $(PYTHON) -m venv $(VENV) && \
+	  $(BIN)/python -m pip install --quiet --upgrade pip; }
+
+$(RUNTIME): requirements.txt pyproject.toml | venv
+	@echo "Instalando el entorno del alumno (requirements.txt) en $(VENV)."
+	@echo "La primera vez descarga unos 330 MB y ocupa unos 1,2 GB; luego no se repite."
+	$(BIN)/python -m pip install --progress-bar on -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	@touch $@
 
-book: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "Sitio listo: abra $(CURDIR)/_build/html/index.html"
+$(DEV): $(RUNTIME) requirements-dev.txt
+	@echo "Instalando las herramientas del mantenedor (requirements-dev.txt): libro, pruebas, ruff."
+	@echo "La primera vez descarga unos 200 MB más; luego no se repite."
+	$(BIN)/python -m pip install --progress-bar on -r requirements-dev.txt
+	@touch $@
 
-datasets: $(STAMP)
+# --- Para seguir el taller ----------------------------------------------------
+
+datasets: $(RUNTIME)
 	$(BIN)/python -m taller descargar --todos
 
-test: $(STAMP) sistema datasets
+# La interfaz en español (jupyterlab/install_settings.py) y los cuadernos.
+lab: $(RUNTIME)
+	$(BIN)/python jupyterlab/install_settings.py
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) \
+	  $(firstword $(wildcard notebooks/00_*.ipynb) notebooks/01_numpy.ipynb)
+
+# --- Para mantenerlo ------------------------------------------------------------
+
+book: $(DEV) book-only
+	@echo "Sitio listo: abra $(CURDIR)/_build/html/index.html"
+
+# El sitio sin comprobar el entorno, con el jupyter-book de BIN; las pruebas
+# pasan el suyo (BIN=...) y bench/ una carpeta de salida (BOOK_OUTPUT=...).
+book-only:
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS) $(if $(BOOK_OUTPUT),--path-output $(BOOK_OUTPUT))
+
+test: $(DEV) system-check check datasets
 	$(BIN)/python -m pytest
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) notebooks/01_numpy.ipynb
+# La capa unit (tests/conftest.py): sin espejo, sin red y sin programas del sistema.
+test-fast: $(DEV)
+	$(BIN)/python -m pytest -m unit tests
 
-bench: $(STAMP) datasets
+check: $(DEV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(DEV) datasets
 	$(BIN)/python bench/run.py
 
-enlaces: book
+links: book
 	$(BIN)/python tests/enlaces.py
 
-# Programas del sistema que las pruebas necesitan y pip no instala.
-sistema:
-	@falta=""; \
-	command -v java >/dev/null || falta="$$falta openjdk-17-jre-headless"; \
-	command -v chromium >/dev/null || falta="$$falta chromium"; \
-	command -v hunspell >/dev/null || falta="$$falta hunspell"; \
-	test -f /usr/share/hunspell/es_ES.dic || falta="$$falta hunspell-es"; \
-	test -f /usr/share/hunspell/en_US.dic || falta="$$falta hunspell-en-us"; \
-	if [ -n "$$falta" ]; then \
-	  echo "Faltan programas del sistema para las pruebas:$$falta"; \
-	  echo "Instálelos con: sudo apt-get install$$falta"; \
+# Programas del sistema que las pruebas necesitan y pip no instala; la lista
+# está en .ci/system-packages, que también usa la integración continua.
+system-check:
+	@missing="$$(.ci/system-packages)"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Faltan programas del sistema para las pruebas: $$missing"; \
+	  echo "Instálelos con: sudo apt-get install $$missing"; \
 	  exit 1; \
 	fi
 
 clean:
-	rm -rf _build .pytest_cache test-artifacts
+	rm -rf _build .pytest_cache .ruff_cache test-artifacts build *.egg-info
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
 
-# Imagen Docker del taller (docker/Dockerfile); véase README.md, «2. Docker».
+# --- Imagen Docker (docker/Dockerfile); véase README.md, «2. Docker» ----------------
 COMPOSE := docker compose -f docker/compose.yaml
 
 docker-build:

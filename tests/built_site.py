@@ -1,5 +1,5 @@
-"""Build the site once per test session, the way `make book` does, with every
-Sphinx warning an error."""
+"""Build the site once per test session with `make book-only`, the same
+command and flags as `make book` (every Sphinx warning an error)."""
 
 import subprocess
 import sys
@@ -21,10 +21,14 @@ def toc_files():
 
 
 def build_site():
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    """`make book-only` (the flags are the Makefile's) with this environment's jupyter-book."""
     result = subprocess.run(
-        [jupyter_book, "build", ".", "-W", "-n", "--keep-going"],
-        cwd=REPO, capture_output=True, text=True,
+        ["make", "--no-print-directory", "book-only", f"BIN={Path(sys.executable).parent}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
-    assert result.returncode == 0, f"La construcción del sitio falló:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    assert result.returncode == 0, (
+        f"La construcción del sitio falló:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
     return SITE

@@ -54,9 +54,11 @@ MODULE_LAYERS = {
     "test_links": "site",
     "test_browser": "browser",
     "test_accessibility": "browser",
+    "test_lab": "browser",
     "test_binder": "tooling",
     "test_docker": "tooling",
     "test_workflows": "tooling",
+    "test_image_workflow": "tooling",
     "test_spelling": "tooling",
 }
 # Fixtures que delatan la capa de una prueba (también si las pide otra fixture).
@@ -234,7 +236,7 @@ def _download_mirror(root: Path) -> Path:
     cache = Path(ORIGINAL_ENV.get("TALLER_CACHE_DIR") or REPO / "datasets").expanduser()
     base = (ORIGINAL_ENV.get("TALLER_BASE_URL") or catalog.upstream_url()).rstrip("/")
     cards = set()
-    for entry in catalog.datasets().values():
+    for entry in catalog.selection():  # lo que descarga --todos
         target = root / entry.path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cache / entry.relative_path, target)

@@ -25,8 +25,8 @@ BIN = Path(sys.executable).parent
 NB_UID = "1000"
 
 
-def catalogue():
-    return yaml.safe_load((REPO / "taller" / "catalogo.yaml").read_text(encoding="utf-8"))
+def catalogue(root=REPO):
+    return yaml.safe_load((root / "taller" / "catalogo.yaml").read_text(encoding="utf-8"))
 
 
 def spec_lines(path):
@@ -193,7 +193,7 @@ def test_postbuild_fetches_and_verifies_every_dataset(tmp_path):
     # A copy of what the package needs, so that building it leaves nothing
     # (build/, *.egg-info) in the working tree.
     checkout = tmp_path / "repo"
-    for part in ("binder", "taller"):
+    for part in ("binder", "taller", "jupyterlab"):
         shutil.copytree(REPO / part, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
     for part in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(REPO / part, checkout / part)
@@ -207,6 +207,7 @@ def test_postbuild_fetches_and_verifies_every_dataset(tmp_path):
         path for path in sys.path if path.endswith("site-packages")
     )
     env["TALLER_CACHE_DIR"] = str(tmp_path / "cache")
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(tmp_path / "user-settings")
     if local_mirror():
         env["TALLER_BASE_URL"] = str(local_mirror())
     # Without the mirror (GitHub Actions), TALLER_BASE_URL from the environment
@@ -226,7 +227,7 @@ def test_postbuild_fetches_and_verifies_every_dataset(tmp_path):
     assert list(image.glob("lib/python*/site-packages/taller-*.dist-info")), (
         "postBuild no instaló taller"
     )
-    entries = catalogue()["conjuntos"]
+    entries = catalogue(checkout)["conjuntos"]
     assert entries
     for name, entry in entries.items():
         archive = tmp_path / "cache" / entry["ruta"].removeprefix("datasets/")
