@@ -1,9 +1,6 @@
 """The built site: every page of the table of contents, in Spanish, not empty,
 and every repository or launch link pointing at the one canonical repository."""
 
-import json
-import sys
-from types import SimpleNamespace
 from urllib.parse import unquote, urlparse
 
 import pytest
@@ -66,21 +63,3 @@ def test_repository_and_launch_links_use_the_canonical_repository(site):
                 checked += 1
     # Repositorio, incidencias y edición en cada página; lanzadores en los cuadernos.
     assert checked >= 3 * len(toc_files())
-
-
-def test_site_uses_committed_outputs_and_executes_only_notebooks_without_any(tmp_path):
-    """The build never re-runs a notebook that nbval verified; a bare one still runs."""
-    sys.path.insert(0, str(REPO / "book" / "_ext"))
-    from salidas_guardadas import exclude_executed_notebooks
-
-    def notebook(outputs):
-        cell = {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": outputs, "execution_count": 1}
-        silent = dict(cell, outputs=[])
-        return json.dumps({"cells": [silent, cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "notebooks" / "01_ejecutado.ipynb").write_text(notebook([{"output_type": "stream", "name": "stdout", "text": "1\n"}]))
-    (tmp_path / "notebooks" / "02_nuevo.ipynb").write_text(notebook([]))
-    config = SimpleNamespace(nb_execution_excludepatterns=["otro/*.ipynb"])
-    exclude_executed_notebooks(SimpleNamespace(srcdir=str(tmp_path)), config)
-    assert config.nb_execution_excludepatterns == ["otro/*.ipynb", "notebooks/01_ejecutado.ipynb"]
