@@ -6,16 +6,18 @@ Uso desde Python (desde la raíz del repositorio)::
     df = taller.load("empire_psexec_dcerpc_tcp_svcctl")   # DataFrame de pandas
     taller.fetch("empire_psexec_dcerpc_tcp_svcctl")       # ruta del .zip verificado
     taller.json_path("empire_psexec_dcerpc_tcp_svcctl")   # ruta del JSON extraído
+    taller.parquet_path("empire_psexec_dcerpc_tcp_svcctl")  # su copia Parquet verificada
 
 y desde la terminal: ``python -m taller --help``. Los detalles (variables de
 entorno, tipos de las columnas) están en los módulos `taller.catalog`,
-`taller.download` y `taller.loader`, y en ``datasets/README.md``.
+`taller.download`, `taller.cache`, `taller.columnar` y `taller.loader`, y en
+``datasets/README.md``.
 
-`load` se importa al usarlo por primera vez: pandas tarda en cargarse cerca de
-un segundo y la línea de órdenes no lo necesita para descargar o listar.
+Cada función se importa al usarla por primera vez: pandas y pyarrow tardan en
+cargarse cerca de un segundo y requests una décima, y la línea de órdenes no
+los necesita para listar. Importar `taller` no cambia nada del proceso.
 """
 
-from taller.download import fetch, json_path
 from taller.errors import TallerError
 
 __all__ = [
@@ -26,10 +28,19 @@ __all__ = [
     "fetch",
     "json_path",
     "load",
+    "parquet_path",
 ]
 
 
 def __getattr__(name):
+    if name in ("fetch", "json_path"):
+        from taller import download
+
+        return getattr(download, name)
+    if name == "parquet_path":
+        from taller.columnar import parquet_path
+
+        return parquet_path
     if name == "load":
         from taller.loader import load
 

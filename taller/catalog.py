@@ -10,8 +10,10 @@ Variables de entorno (se leen en cada llamada, para que las pruebas y el
 instructor puedan cambiarlas sin reiniciar nada):
 
 - ``TALLER_CACHE_DIR``: carpeta de la caché; por defecto, ``datasets/`` del
-  repositorio. Un archivo con ruta de upstream ``datasets/atomic/.../x.zip``
-  se guarda en ``<caché>/atomic/.../x.zip`` y se extrae en ``<caché>/atomic/.../x/``.
+  repositorio si se usa desde un clon, o la caché del usuario si el paquete
+  está instalado en otro sitio (véase `cache_dir`). Un archivo con ruta de
+  upstream ``datasets/atomic/.../x.zip`` se guarda en ``<caché>/atomic/.../x.zip``
+  y se extrae en ``<caché>/atomic/.../x/``.
 - ``TALLER_BASE_URL``: de dónde se descarga; por defecto, GitHub en el commit
   fijado por el catálogo. Puede ser otra URL http(s) o una carpeta local con la
   misma estructura que el repositorio de upstream (un espejo).
@@ -25,12 +27,12 @@ from pathlib import Path
 
 import yaml
 
+from taller.archive import CAPTURE_SUFFIXES
 from taller.errors import TallerError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CATALOG_PATH = Path(__file__).resolve().parent / "catalogo.yaml"
 ARCHIVE_SUFFIXES = (".tar.gz", ".zip")
-CAPTURE_SUFFIXES = (".cap", ".pcap", ".pcapng")
 
 
 def strip_archive_suffix(name: str) -> str:
@@ -81,8 +83,9 @@ class Dataset:
             return self.kind == "red"
         return all(member.lower().endswith(CAPTURE_SUFFIXES) for member in self.members)
 
-    def matches(self, technique: str | None = None, tactic: str | None = None,
-                text: str | None = None) -> bool:
+    def matches(
+        self, technique: str | None = None, tactic: str | None = None, text: str | None = None
+    ) -> bool:
         """Filtros de `listar`: T1003 incluye T1003.001; el texto no distingue mayúsculas."""
         if technique and not any(
             own.upper() == technique.upper() or own.upper().startswith(technique.upper() + ".")
@@ -103,11 +106,12 @@ def _read_catalog() -> dict:
     """El YAML del catálogo, leído una sola vez por proceso (no cambia mientras se usa)."""
     try:
         with open(CATALOG_PATH, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            # El cargador en C de PyYAML, si está, lee el catálogo completo diez
+            # veces más rápido: `taller listar` arranca enseguida.
+            return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError:
         raise TallerError(
-            f"No se encuentra el catálogo {CATALOG_PATH}. "
-            "¿Está dentro del repositorio del taller?"
+            f"No se encuentra el catálogo {CATALOG_PATH}. ¿Está dentro del repositorio del taller?"
         ) from None
 
 
@@ -147,8 +151,7 @@ def selection() -> list[Dataset]:
 
 def corpus() -> list[Dataset]:
     """Conjuntos del corpus de caza (cuaderno 09), en el orden del catálogo."""
-    return [entry for entry in datasets().values()
-            if entry.path.startswith(CORPUS_FOLDERS)]
+    return [entry for entry in datasets().values() if entry.path.startswith(CORPUS_FOLDERS)]
 
 
 def upstream_url() -> str:
@@ -156,21 +159,30 @@ def upstream_url() -> str:
     return _read_catalog()["origen"]["url_base"]
 
 
-# Los temporales (mkdtemp, mkstemp, los de pooch) nacen con permisos 0700/0600;
-# al publicarlos en la caché se les dan los de un fichero normal, para que otro
-# usuario (el de la imagen Docker, un compañero) pueda leer lo descargado.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+def in_clone() -> bool:
+    """¿Se usa el paquete desde un clon del repositorio (editable o sin instalar)?
 
-
-def make_readable(path: Path) -> None:
-    """Permisos normales (según umask) para un temporal que pasa a la caché."""
-    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~_UMASK)
+    Instalado con pip en otro sitio (site-packages, Colab), junto al paquete no
+    está el ``pyproject.toml`` del repositorio.
+    """
+    return (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "taller").is_dir()
 
 
 def cache_dir() -> Path:
-    """Carpeta de la caché: ``TALLER_CACHE_DIR`` o ``datasets/`` del repositorio."""
-    return Path(os.environ.get("TALLER_CACHE_DIR") or REPO_ROOT / "datasets").expanduser()
+    """Carpeta de la caché.
+
+    ``TALLER_CACHE_DIR`` si se indica; si no, ``datasets/`` del repositorio
+    cuando se usa desde un clon, y la caché del usuario (``~/.cache/taller`` en
+    Linux, según platformdirs) cuando el paquete está instalado en otro sitio.
+    """
+    override = os.environ.get("TALLER_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    if in_clone():
+        return REPO_ROOT / "datasets"
+    import platformdirs  # solo hace falta fuera de un clon
+
+    return Path(platformdirs.user_cache_dir("taller", appauthor=False))
 
 
 def base_url() -> str:
@@ -189,7 +201,8 @@ def matching(source: str) -> list[Dataset]:
     if source in found:
         return [found[source]]
     return [
-        entry for entry in found.values()
+        entry
+        for entry in found.values()
         if source in (entry.id, entry.path, entry.relative_path)
         or ("://" in source and source.endswith("/" + entry.path))
     ]
@@ -201,7 +214,11 @@ def resolve(source: str) -> Dataset:
     Si un id de Security-Datasets abarca eventos y capturas de red, se entiende
     que se piden los eventos: la captura se pide por su nombre (``..._red``).
     """
-    candidates = matching(source)
+    return pick(source, matching(source))
+
+
+def pick(source: str, candidates: list[Dataset]) -> Dataset:
+    """Como `resolve`, con las entradas que ya devolvió ``matching(source)``."""
     if len(candidates) > 1:
         events = [entry for entry in candidates if not entry.is_capture]
         if len(events) == 1:

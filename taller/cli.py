@@ -8,22 +8,48 @@ Python y el código de salida es distinto de cero si algo falla, para que
 
 import argparse
 import os
+import re
 import sys
 
-import pooch
-
-from taller import catalog, download, loader
+from taller import catalog
 from taller.errors import TallerError
 
-# argparse solo habla inglés; se traducen sus mensajes de error habituales.
+# argparse solo habla inglés: cada mensaje de error suyo se traduce entero.
 _ARGPARSE_MESSAGES = (
-    ("the following arguments are required", "faltan argumentos obligatorios"),
-    ("invalid choice", "opción no válida"),
-    ("choose from", "elija entre"),
-    ("unrecognized arguments", "argumentos no reconocidos"),
-    ("expected one argument", "necesita un valor"),
-    ("argument ", "argumento "),
+    (r"the following arguments are required: (.*)", r"faltan argumentos obligatorios: \1"),
+    (r"unrecognized arguments: (.*)", r"argumentos no reconocidos: \1"),
+    (r"ambiguous option: (\S+) could match (.*)", r"opción ambigua: \1 puede ser \2"),
+    (r"ignored explicit argument (.*)", r"sobra el valor \1: esta opción no lleva ninguno"),
+    (r"expected one argument", "necesita un valor"),
+    (r"expected at most one argument", "admite como mucho un valor"),
+    (r"expected at least one argument", "necesita al menos un valor"),
+    (r"not allowed with argument (.*)", r"no se puede usar junto con \1"),
+    (r"one of the arguments (.*) is required", r"hace falta uno de estos argumentos: \1"),
+    (r"invalid int value: (.*)", r"valor no válido: \1 (debe ser un número entero)"),
+    (r"invalid float value: (.*)", r"valor no válido: \1 (debe ser un número)"),
+    (r"invalid \S+ value: (.*)", r"valor no válido: \1"),
+    (r"invalid choice: (.*) \(choose from (.*)\)", r"opción no válida: \1 (elija entre \2)"),
+    (r"unexpected option string: (.*)", r"opción inesperada: \1"),
 )
+
+
+def translate_argparse(message: str) -> str:
+    """Un mensaje de error de argparse, en español (o tal cual si no se conoce)."""
+    argument = re.fullmatch(r"argument (.+?): (.*)", message, flags=re.DOTALL)
+    if argument:
+        return f"argumento {argument[1]}: {translate_argparse(argument[2])}"
+    for english, spanish in _ARGPARSE_MESSAGES:
+        if re.fullmatch(english, message, flags=re.DOTALL):
+            return re.sub(english, spanish, message, count=1, flags=re.DOTALL)
+    return message
+
+
+class UsageError(Exception):
+    """Una orden mal escrita: se muestra su uso y se sale con el código 2."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str):
+        super().__init__(message)
+        self.parser = parser
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -42,10 +68,8 @@ class _Parser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
 
     def error(self, message):
-        for english, spanish in _ARGPARSE_MESSAGES:
-            message = message.replace(english, spanish)
         self.print_usage(sys.stderr)
-        self.exit(2, f"Error: {message}\n")
+        self.exit(2, f"Error: {translate_argparse(message)}\n")
 
 
 def _size(count: int | None) -> str:
@@ -60,15 +84,24 @@ def _size(count: int | None) -> str:
 
 
 def _list(args) -> int:
-    entries = [entry for entry in catalog.datasets().values()
-               if entry.matches(args.tecnica, args.tactica, args.buscar)]
+    entries = [
+        entry
+        for entry in catalog.datasets().values()
+        if entry.matches(args.tecnica, args.tactica, args.buscar)
+    ]
     if not entries:
         print("Ningún conjunto coincide con esos filtros.")
         return 0
     for entry in entries:
         cached = "en caché" if entry.archive_path.exists() else "sin descargar"
-        details = [entry.id or "sin id", entry.kind, ", ".join(entry.techniques),
-                   ", ".join(entry.tactics), _size(entry.size), cached]
+        details = [
+            entry.id or "sin id",
+            entry.kind,
+            ", ".join(entry.techniques),
+            ", ".join(entry.tactics),
+            _size(entry.size),
+            cached,
+        ]
         print(f"{entry.name}: {entry.title}")
         print("    " + " · ".join(details))
     in_cache = sum(entry.archive_path.exists() for entry in entries)
@@ -77,9 +110,14 @@ def _list(args) -> int:
 
 
 def _download(args) -> int:
+    from taller import cache, download
+
     if bool(args.nombres) + args.todos + args.corpus != 1:
-        raise TallerError("Indique uno o varios conjuntos, o bien --todos, o bien --corpus "
-                          "(solo una de las tres cosas).")
+        raise UsageError(
+            args.parser,
+            "indique uno o varios conjuntos, o bien --todos, o bien "
+            "--corpus (solo una de las tres cosas).",
+        )
     failures = 0
     entries = catalog.selection() if args.todos else []
     if args.corpus:
@@ -93,8 +131,11 @@ def _download(args) -> int:
     ready = 0
     for entry in entries:
         try:
-            download.extracted_files(entry.name)
-            loader.prepare(entry.name)
+            manifest = download.extraction(entry)
+            if cache.json_member(manifest) is not None:
+                from taller import columnar  # pyarrow: solo para preparar la copia Parquet
+
+                columnar.prepare(entry)
         except TallerError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             failures += 1
@@ -108,34 +149,107 @@ def _download(args) -> int:
     return 1 if failures else 0
 
 
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
 def _verify(args) -> int:
-    missing, damaged = [], []
-    for entry in catalog.datasets().values():
+    from taller import cache, download, files
+
+    entries = list(catalog.datasets().values())
+    root = catalog.cache_dir()
+    missing, damaged, broken = [], [], []
+    for entry in entries:
         path = entry.archive_path
         if not entry.selected and not path.exists():
             continue  # opcional (corpus del cuaderno 09, resto de upstream): no se exige
-        if not path.exists():
-            missing.append(entry.name)
-            state = "falta"
-        elif pooch.file_hash(str(path)) != entry.sha256:
+        try:
+            digest = download._archive_digest(entry)
+        except TallerError as exc:
             damaged.append(entry.name)
-            state = "DAÑADO: su SHA-256 no coincide con el catálogo"
-        else:
-            state = "correcto" if entry.extract_dir.is_dir() else "correcto (sin extraer)"
+            print(f"{entry.name}: ILEGIBLE: {exc}")
+            continue
+        if digest is None:
+            missing.append(entry.name)
+            print(f"{entry.name}: falta")
+            continue
+        if digest != entry.sha256:
+            damaged.append(entry.name)
+            print(f"{entry.name}: DAÑADO: su SHA-256 no coincide con el catálogo")
+            continue
+        if not entry.extract_dir.exists():
+            print(f"{entry.name}: correcto (sin extraer)")
+            continue
+        manifest = cache.read_manifest(entry)
+        problem = cache.extraction_problem(entry, manifest, deep=True)
+        if problem:
+            broken.append(entry.name)
+            print(
+                f"{entry.name}: archivo correcto, pero la carpeta extraída NO ES FIABLE: {problem}"
+            )
+            continue
+        state = "correcto"
+        if cache.json_member(manifest) is not None:
+            parquet = cache.parquet_state(entry, manifest)
+            if parquet.problem is None:
+                state += ", con su copia Parquet verificada"
+            elif parquet.missing:
+                state += " (sin copia Parquet)"
+            else:
+                broken.append(entry.name)
+                state += f", pero su copia Parquet NO ES FIABLE: {parquet.problem}"
         print(f"{entry.name}: {state}")
+
+    found = cache.survey(root, entries)
+    for path in found.stale:
+        files.remove(path)
     print()
     if damaged:
-        print(f"{len(damaged)} archivos dañados: bórrelos o vuelva a descargarlos con "
-              "`python -m taller descargar` (se sustituyen solos).")
+        print(
+            f"{_plural(len(damaged), 'archivo dañado o ilegible', 'archivos dañados o ilegibles')}"
+            ": vuelva a descargarlos con `python -m taller descargar NOMBRE` (se sustituyen "
+            "solos)."
+        )
+    if broken:
+        print(
+            f"{_plural(len(broken), 'conjunto', 'conjuntos')} con archivos derivados (extraídos "
+            "o copia Parquet) que no coinciden con el manifiesto: `python -m taller descargar "
+            "NOMBRE` (o `taller.load`) los rehace desde el archivo verificado."
+        )
     if missing:
-        print(f"Faltan {len(missing)} conjuntos: descárguelos con "
-              "`python -m taller descargar --todos` antes de trabajar sin conexión.")
-    if not missing and not damaged:
+        print(
+            f"Faltan {_plural(len(missing), 'conjunto', 'conjuntos')}: descárguelos con "
+            "`python -m taller descargar --todos` antes de trabajar sin conexión."
+        )
+    if found.stale:
+        print(
+            "Se han borrado "
+            f"{_plural(len(found.stale), 'temporal abandonado', 'temporales abandonados')} "
+            "por descargas o extracciones interrumpidas."
+        )
+    if found.busy:
+        print(
+            f"Hay {_plural(len(found.busy), 'temporal', 'temporales')} de una descarga en curso "
+            "(de otro proceso)."
+        )
+    if found.orphans:
+        verb = "no pertenece" if len(found.orphans) == 1 else "no pertenecen"
+        print(
+            f"{_plural(len(found.orphans), 'elemento', 'elementos')} de la caché {verb} a "
+            "ningún conjunto del catálogo (puede borrarlos):"
+        )
+        for path in found.orphans[:20]:
+            print(f"    {path}")
+        if len(found.orphans) > 20:
+            print(f"    … y {len(found.orphans) - 20} más")
+    if not (missing or damaged or broken):
         print("La caché está completa y verificada: se puede trabajar sin conexión.")
-    return 1 if missing or damaged else 0
+    return 1 if missing or damaged or broken else 0
 
 
 def _path(args) -> int:
+    from taller import download
+
     print(download.json_path(args.nombre))
     return 0
 
@@ -156,33 +270,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m taller",
         description="Catálogo, descarga verificada y ubicación de los conjuntos de datos "
-                    "del taller (Security-Datasets, OTRF).",
+        "del taller (Security-Datasets, OTRF).",
         epilog="Variables de entorno: TALLER_BASE_URL (espejo: URL o carpeta), "
-               "TALLER_CACHE_DIR, TALLER_TIMEOUT, TALLER_REINTENTOS. Más en datasets/README.md.",
+        "TALLER_CACHE_DIR, TALLER_TIMEOUT, TALLER_RETRIES. Más en datasets/README.md.",
     )
-    orders = parser.add_subparsers(title="órdenes", metavar="ORDEN", required=True,
-                                   parser_class=_Parser)
+    orders = parser.add_subparsers(
+        title="órdenes", metavar="ORDEN", required=True, parser_class=_Parser
+    )
 
     listing = orders.add_parser("listar", help="muestra el catálogo (y qué hay en la caché)")
-    listing.add_argument("--tecnica", metavar="T1055",
-                         help="solo esta técnica de ATT&CK (T1003 incluye T1003.001)")
+    listing.add_argument(
+        "--tecnica", metavar="T1055", help="solo esta técnica de ATT&CK (T1003 incluye T1003.001)"
+    )
     listing.add_argument("--tactica", metavar="TA0008", help="solo esta táctica de ATT&CK")
-    listing.add_argument("--buscar", metavar="TEXTO",
-                         help="texto en el nombre, el id, el título o la ruta")
+    listing.add_argument(
+        "--buscar", metavar="TEXTO", help="texto en el nombre, el id, el título o la ruta"
+    )
     listing.set_defaults(run=_list)
 
-    fetching = orders.add_parser("descargar",
-                                 help="descarga, verifica y extrae uno, varios o todos")
-    fetching.add_argument("nombres", nargs="*", metavar="NOMBRE",
-                          help="nombre o id del catálogo (un id puede abarcar varios)")
-    fetching.add_argument("--todos", action="store_true",
-                          help="todos los que usan las lecciones")
-    fetching.add_argument("--corpus", action="store_true",
-                          help="el corpus de caza del cuaderno 09 (66 archivos, ~30 MB)")
-    fetching.set_defaults(run=_download)
+    fetching = orders.add_parser(
+        "descargar", help="descarga, verifica y extrae uno, varios o todos"
+    )
+    fetching.add_argument(
+        "nombres",
+        nargs="*",
+        metavar="NOMBRE",
+        help="nombre o id del catálogo (un id puede abarcar varios)",
+    )
+    fetching.add_argument("--todos", action="store_true", help="todos los que usan las lecciones")
+    fetching.add_argument(
+        "--corpus",
+        action="store_true",
+        help="el corpus de caza del cuaderno 09 (66 archivos, ~30 MB)",
+    )
+    fetching.set_defaults(run=_download, parser=fetching)
 
-    checking = orders.add_parser("verificar",
-                                 help="comprueba la huella de todo lo descargado")
+    checking = orders.add_parser(
+        "verificar",
+        help="comprueba archivos, extracciones, copias Parquet, "
+        "huérfanos y temporales de la caché",
+    )
     checking.set_defaults(run=_verify)
 
     locating = orders.add_parser("ruta", help="imprime dónde está el JSON de un conjunto")
@@ -190,14 +317,24 @@ def build_parser() -> argparse.ArgumentParser:
     locating.set_defaults(run=_path)
 
     serving = orders.add_parser("servir", help="sirve la caché verificada como espejo del aula")
-    serving.add_argument("--direccion", default="0.0.0.0", metavar="IP",
-                         help="dirección en la que escucha (por defecto, todas: 0.0.0.0)")
-    serving.add_argument("--puerto", type=int, default=8000, metavar="N",
-                         help="puerto (por defecto, 8000; 0 elige uno libre)")
+    serving.add_argument(
+        "--direccion",
+        default="0.0.0.0",
+        metavar="IP",
+        help="dirección en la que escucha (por defecto, todas: 0.0.0.0)",
+    )
+    serving.add_argument(
+        "--puerto",
+        type=int,
+        default=8000,
+        metavar="N",
+        help="puerto (por defecto, 8000; 0 elige uno libre)",
+    )
     serving.set_defaults(run=_serve)
 
     environment = orders.add_parser(
-        "comprobar", help="comprueba el entorno: Python, paquetes, datos, Java y memoria")
+        "comprobar", help="comprueba el entorno: Python, paquetes, datos, Java y memoria"
+    )
     environment.set_defaults(run=_check_environment)
     return parser
 
@@ -207,6 +344,10 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except UsageError as exc:
+        exc.parser.print_usage(sys.stderr)
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     except TallerError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

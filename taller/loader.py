@@ -1,26 +1,16 @@
 """Carga de un conjunto de datos en un DataFrame de pandas, rápida y con tipos honestos.
 
 `load` acepta un nombre o id del catálogo, una ruta de upstream, una URL, un
-archivo comprimido local (.zip/.Zip o .tar.gz) o un fichero JSON Lines (un
+archivo comprimido local (.zip/.Zip o .tar.gz) o un archivo JSON Lines (un
 objeto JSON por línea), sea cual sea su esquema: eventos de Windows/Sysmon
 con ``@timestamp`` o tablas de la nube con ``TimeGenerated``.
 
-Rapidez: se lee con el lector JSON de pyarrow (en C++), varias veces más
-rápido que ``pandas.read_json(lines=True)``, y la tabla de cada conjunto del
-catálogo se guarda además en la caché como Arrow comprimido (``<json>.arrow``;
-``descargar`` ya lo prepara), que las cargas leen en milisegundos; véase
-``bench/bench_loader.py``.
-El fichero se parte por saltos de línea en un trozo por núcleo y los trozos se
-leen a la vez, cada uno como un solo bloque: así pyarrow deduce el esquema con
-el trozo entero (no solo con su primer bloque) y las columnas salen en el
-orden en que aparecen en el fichero, como con pandas, y siempre igual (el
-lector multihilo de pyarrow las ordena según qué hilo acabe antes). Los trozos
-se unen con ``pa.concat_tables(promote_options="permissive")``, que admite
-columnas que solo aparecen en un trozo. Si una columna mezcla números y texto,
-pyarrow se rinde: entonces se relee con el módulo ``json`` (que además localiza
-la línea exacta de un error), las columnas mezcladas se pasan a texto y el
-resultado vuelve a pyarrow, de modo que los tipos salen iguales por los dos
-caminos.
+Rapidez: el JSON se lee con pyarrow (véase `taller.columnar`), varias veces
+más rápido que ``pandas.read_json(lines=True)``, y la tabla de cada conjunto
+del catálogo se guarda además en la caché como Parquet (``<nombre>.parquet``;
+``descargar`` ya la prepara), que las cargas leen en milisegundos tras
+comprobar su huella SHA-256; véase ``bench/bench_loader.py``. Con todo en la
+caché, `load` no imprime nada.
 
 Tipos que produce (los que usa el taller):
 
@@ -55,26 +45,17 @@ Una conversión (de texto a entero o a fecha) solo se hace si todos los valores
 de la columna se pueden convertir; si no, la columna se deja como texto.
 """
 
-import json
 import os
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.feather as feather
-import pyarrow.json as pa_json
 
-from taller import archive, catalog, download
+from taller import archive, catalog, columnar, download
 from taller.errors import TallerError
 
-# Un fichero menor que esto se lee de una vez: partirlo no compensa.
-MIN_PIECE = 1 << 20
-# Súbalo si cambia la forma de leer el JSON: invalida las copias Arrow de la caché.
-ARROW_FORMAT = 1
 TIMESTAMP_FIELDS = ("@timestamp", "TimeGenerated")
-_PARSE_OPTIONS = pa_json.ParseOptions(unexpected_field_behavior="infer")
 _PANDAS_TYPES = {
     pa.int64(): pd.Int64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
@@ -86,117 +67,36 @@ def _is_integer_field(name: str) -> bool:
     return name in ("EventID", "LogonType") or name.endswith(("ProcessId", "ProcessID"))
 
 
-def _bad_line(label: str, number: int, reason: str, first: bool) -> TallerError:
-    if first:
-        return TallerError(
-            f"«{label}» no es un fichero JSON Lines (un objeto JSON por línea): la línea "
-            f"{number} {reason}. Compruebe que es el fichero correcto."
-        )
-    return TallerError(
-        f"La línea {number} de «{label}» {reason}; las anteriores eran correctas. "
-        "El fichero está dañado o incompleto: vuelva a descargarlo o a extraerlo."
-    )
-
-
-def _parse_piece(piece: pa.Buffer) -> pa.Table:
-    """Lee un trozo de JSON Lines como un único bloque, en un solo hilo."""
-    options = pa_json.ReadOptions(use_threads=False, block_size=piece.size + 1)
-    return pa_json.read_json(pa.BufferReader(piece), read_options=options,
-                             parse_options=_PARSE_OPTIONS)
-
-
-def _read_with_arrow(path: Path) -> pa.Table:
-    """Un trozo por núcleo, cortado en saltos de línea, leídos en paralelo y unidos en orden."""
-    content = Path(path).read_bytes()
-    buffer = pa.py_buffer(content)
-    count = max(1, min(os.cpu_count() or 1, len(content) // MIN_PIECE))
-    bounds = [0]
-    for index in range(1, count):
-        cut = content.find(b"\n", len(content) * index // count)
-        if cut == -1:
-            break
-        bounds.append(cut + 1)
-    bounds.append(len(content))
-    pieces = [buffer[start:end] for start, end in zip(bounds, bounds[1:])]
-    if len(pieces) == 1:
-        return _parse_piece(pieces[0])
-    with ThreadPoolExecutor(len(pieces)) as pool:  # pyarrow suelta el GIL al leer
-        tables = list(pool.map(_parse_piece, pieces))
-    return pa.concat_tables(tables, promote_options="permissive")
-
-
-def _read_with_python(path: Path, label: str) -> pa.Table:
-    """Lectura de respaldo: línea a línea, con el número de línea de cada error."""
-    records = []
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except UnicodeDecodeError:
-                raise _bad_line(label, number, "no es texto UTF-8", not records) from None
-            except json.JSONDecodeError as exc:
-                reason = f"no es JSON válido (error en la columna {exc.colno})"
-                raise _bad_line(label, number, reason, not records) from None
-            if not isinstance(record, dict):
-                raise _bad_line(label, number, "no es un objeto JSON ({...})", not records)
-            records.append(record)
-    if not records:
-        return pa.table({})
-
-    kinds: dict[str, set] = {}
-    for record in records:
-        for key, value in record.items():
-            if value is not None:
-                kind = "number" if type(value) in (int, float) else type(value).__name__
-                kinds.setdefault(key, set()).add(kind)
-    mixed = {key for key, seen in kinds.items() if len(seen) > 1}
-    for record in records:
-        for key in mixed & record.keys():
-            if record[key] is not None and not isinstance(record[key], str):
-                record[key] = json.dumps(record[key])
-
-    data = "\n".join(json.dumps(record) for record in records).encode()
-    try:
-        return _parse_piece(pa.py_buffer(data))
-    except pa.ArrowException as exc:
-        raise TallerError(
-            f"«{label}» tiene una estructura que pandas no puede tabular: {exc}"
-        ) from None
-
-
 def _parse_integers(column: pd.Series) -> pd.Series:
     """Texto decimal («3») o hexadecimal («0xda4») a Int64; si algo no encaja, sin cambios."""
     present = column.dropna()
     try:
-        numbers = [int(text, 16) if text[:2] in ("0x", "0X") else int(text)
-                   for text in present.tolist()]
+        numbers = [
+            int(text, 16) if text[:2] in ("0x", "0X") else int(text) for text in present.tolist()
+        ]
     except (ValueError, TypeError):
         return column
     result = pd.Series(pd.NA, index=column.index, dtype="Int64")
-    result[present.index] = numbers
+    try:
+        result[present.index] = numbers
+    except (OverflowError, TypeError, ValueError):  # no cabe en 64 bits: se queda como texto
+        return column
     return result
 
 
 def _to_utc(column: pd.Series) -> pd.Series:
+    """A ``datetime64[ns, UTC]``; si alguna fecha no cabe (el «cero» de Windows,
+    1601-01-01, o el año 9999), la columna se deja como texto."""
     if pd.api.types.is_datetime64_any_dtype(column):  # pyarrow ya lo reconoció (sin zona)
-        return column.dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
+        try:
+            return column.dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
+        except (ValueError, OverflowError):  # pandas.errors.OutOfBoundsDatetime
+            text = column.dt.strftime("%Y-%m-%d %H:%M:%S")
+            return text.astype(pd.StringDtype("pyarrow"))
     try:
         return pd.to_datetime(column, utc=True, format="ISO8601")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return column
-
-
-def _read_table(path: Path, label: str) -> pa.Table:
-    """El JSON Lines como tabla de Arrow, sin convertir aún ningún tipo."""
-    try:
-        table = _read_with_arrow(path)
-    except pa.ArrowException:  # línea errónea, tipos mezclados o fichero vacío
-        table = _read_with_python(path, label)
-    if table.num_rows == 0:
-        raise TallerError(f"«{label}» está vacío: no contiene ningún evento.")
-    return table
 
 
 def _to_frame(table: pa.Table) -> pd.DataFrame:
@@ -210,82 +110,43 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def _arrow_copy(json_file: Path) -> tuple[Path, bytes]:
-    """Dónde va la copia Arrow de un JSON y la marca que la reconoce como al día."""
-    status = json_file.stat()
-    mark = f"{ARROW_FORMAT}:{status.st_size}:{status.st_mtime_ns}".encode()
-    return json_file.with_name(json_file.name + ".arrow"), mark
-
-
-def _cached_table(json_file: Path, label: str) -> pa.Table:
-    """La tabla de un JSON de la caché, leída de su copia Arrow si está al día.
-
-    La copia (``<json>.arrow``, comprimida con LZ4) se escribe la primera vez
-    y se reconoce por una marca con el formato, el tamaño y la fecha del JSON:
-    si algo cambia, o la copia no se puede leer, se vuelve al JSON. Si la caché
-    no admite escritura, simplemente no se guarda.
-    """
-    copy, mark = _arrow_copy(json_file)
-    try:
-        table = feather.read_table(copy, memory_map=False)
-        if (table.schema.metadata or {}).get(b"taller") == mark:
-            return table
-    except (OSError, pa.ArrowException):
-        pass
-    table = _read_table(json_file, label)
-    table = table.replace_schema_metadata({b"taller": mark})
-    try:
-        handle, scratch = tempfile.mkstemp(dir=copy.parent, suffix=".tmp")
-        os.close(handle)
-        try:
-            feather.write_feather(table, scratch, compression="lz4")
-            catalog.make_readable(scratch)
-            os.replace(scratch, copy)  # atómico: nadie lee una copia a medias
-        finally:
-            Path(scratch).unlink(missing_ok=True)
-    except (OSError, pa.ArrowException):
-        pass  # caché de solo lectura o llena: se sigue sin copia
-    return table
-
-
-def prepare(name: str) -> None:
-    """Deja lista la copia Arrow de un conjunto del catálogo que tenga eventos JSON.
-
-    `descargar` la llama tras verificar cada archivo, para que incluso la primera
-    carga en el taller lea la copia y no el JSON. Si la copia ya está al día solo
-    se lee su esquema, así que repetir la descarga sigue siendo casi instantáneo.
-    """
-    files = download.extracted_files(name)
-    found = [path for path in files if path.name.lower().endswith(".json")]
-    if len(found) != 1:  # capturas de red u otros contenidos: no hay tabla que preparar
-        return
-    copy, mark = _arrow_copy(found[0])
-    try:
-        with pa.ipc.open_file(copy) as reader:
-            if (reader.schema.metadata or {}).get(b"taller") == mark:
-                return
-    except (OSError, pa.ArrowException):
-        pass
-    _cached_table(found[0], name)
-
-
 def read_json_lines(path: Path, label: str | None = None) -> pd.DataFrame:
-    """Lee un fichero JSON Lines con los tipos descritos en el módulo."""
-    return _to_frame(_read_table(path, label or Path(path).name))
+    """Lee un archivo JSON Lines con los tipos descritos en el módulo."""
+    return _to_frame(columnar.read_json_table(path, label or Path(path).name))
 
 
-def _load_local(path: Path) -> pd.DataFrame:
+def _load_local(path: Path, label: str | None = None) -> pd.DataFrame:
+    label = label or path.name
     name = path.name.lower()
     if name.endswith((".json", ".jsonl")):
-        return read_json_lines(path)
+        return read_json_lines(path, label)
     if not name.endswith(catalog.ARCHIVE_SUFFIXES):
+        raise TallerError(f"«{label}» no es un .zip, .tar.gz ni .json: no se sabe cómo cargarlo.")
+    try:
+        with tempfile.TemporaryDirectory(prefix="taller-") as scratch:
+            members = archive.extract(path, Path(scratch) / "x", label)
+            paths = [Path(scratch) / "x" / member.name for member in members]
+            where = "Descomprima el archivo para abrirlas."
+            return read_json_lines(archive.json_file(paths, label, where), label)
+    except OSError as exc:
         raise TallerError(
-            f"«{path.name}» no es un .zip, .tar.gz ni .json: no se sabe cómo cargarlo."
-        )
-    with tempfile.TemporaryDirectory(prefix="taller-") as scratch:
-        files = archive.extract(path, Path(scratch) / "x", path.name)
-        where = "Descomprima el archivo para abrirlas."
-        return read_json_lines(archive.json_file(files, path.name, where), path.name)
+            f"No se pudo extraer «{label}» en una carpeta temporal "
+            f"({tempfile.gettempdir()}): {exc.strerror or exc}. Compruebe el espacio libre "
+            "o indique otra carpeta con la variable TMPDIR."
+        ) from None
+
+
+def _load_url(url: str) -> pd.DataFrame:
+    """Una URL fuera del catálogo: se descarga (verificada) y, si luego no se puede
+    leer, se borra de la caché para que la próxima vez se descargue de nuevo."""
+    path = download.fetch_url(url)
+    try:
+        return _load_local(path, Path(path.name.split("-", 1)[1]).name)
+    except TallerError as exc:
+        path.unlink(missing_ok=True)
+        raise TallerError(
+            f"{exc} Se ha borrado la copia de la caché: la próxima vez se descargará de nuevo."
+        ) from None
 
 
 def load(source) -> pd.DataFrame:
@@ -296,15 +157,31 @@ def load(source) -> pd.DataFrame:
     archivo local (.zip, .tar.gz, .json). Lo del catálogo se descarga, verifica y
     extrae en la caché la primera vez.
     """
+    if isinstance(source, bytes):
+        source = os.fsdecode(source)
+    if not isinstance(source, str | os.PathLike):
+        raise TallerError(
+            "taller.load necesita el nombre de un conjunto del catálogo, la ruta de un "
+            f"archivo o una URL (un texto), no {type(source).__name__} ({source!r}). "
+            'Por ejemplo: taller.load("empire_psexec_dcerpc_tcp_svcctl").'
+        )
     text = os.fspath(source)
-    if not catalog.matching(text):
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    candidates = catalog.matching(text)
+    if not candidates:
         local = Path(text).expanduser()
         if local.is_file():
             return _load_local(local)
-        if text.startswith(("http://", "https://")):
-            return _load_local(download.fetch_url(text))
+        if local.is_dir() and text.strip():
+            raise TallerError(
+                f"«{text}» es una carpeta, no un archivo. Indique el archivo .zip, .tar.gz "
+                "o .json que quiere cargar (o el nombre de un conjunto del catálogo)."
+            )
+        if download._is_url(text.strip()):
+            return _load_url(text.strip())
         looks_like_file = text.lower().endswith((".json", ".jsonl", *catalog.ARCHIVE_SUFFIXES))
         if looks_like_file or "/" in text or os.sep in text:
-            raise TallerError(f"No existe el fichero «{text}». Compruebe la ruta.")
-    entry = catalog.resolve(text)  # si no está en el catálogo, explica el error
-    return _to_frame(_cached_table(download.json_path(entry.name), entry.name))
+            raise TallerError(f"No existe el archivo «{text}». Compruebe la ruta.")
+    entry = catalog.pick(text, candidates)  # si no está en el catálogo, explica el error
+    return _to_frame(columnar.cached_table(entry))

@@ -17,6 +17,13 @@ import taller
 from taller import catalog, cli, download
 from taller.errors import TallerError
 
+
+@pytest.fixture(autouse=True)
+def _no_retries(monkeypatch):
+    """Sin reintentos salvo que la prueba los pida: los fallos se ven a la primera."""
+    monkeypatch.setenv("TALLER_RETRIES", "0")
+
+
 SMALL = "AADAuditEvents"  # 1,7 KiB: las pruebas de errores no necesitan más
 MEDIUM = "empire_psexec_dcerpc_tcp_svcctl"  # 641 KiB: para que las descargas se solapen
 
@@ -46,14 +53,17 @@ def test_fetch_over_http_verifies_extracts_and_then_reuses_the_cache(cache, mirr
     assert path == cache / "compound/GoldenSAMLADFSMailAccess/AADAuditEvents.Zip"
     assert sha256(path) == entry.sha256
     json_file = taller.json_path(SMALL)
-    assert json_file == cache / "compound/GoldenSAMLADFSMailAccess/AADAuditEvents/AADAuditEvents.json"
+    assert (
+        json_file == cache / "compound/GoldenSAMLADFSMailAccess/AADAuditEvents/AADAuditEvents.json"
+    )
     assert json_file.read_bytes().count(b"\n") == 4
     assert taller.json_path(SMALL) == json_file
     assert mirror.count(url_path(SMALL)) == 1
 
 
 def test_download_everything_with_progress_bars_then_a_second_run_downloads_nothing(
-        cache, mirror, capsys):
+    cache, mirror, capsys
+):
     code, out, err = run_cli(capsys, "descargar", "--todos")
     assert code == 0, err
     for entry in catalog.selection():  # los de las lecciones, no todo upstream
@@ -61,9 +71,9 @@ def test_download_everything_with_progress_bars_then_a_second_run_downloads_noth
         assert f"Descargando {entry.name}: 100%" in err
         assert sha256(entry.archive_path) == entry.sha256
         assert entry.extract_dir.is_dir()
-    # Cada conjunto con eventos JSON queda con su copia Arrow: la primera carga ya es rápida.
-    copies = sorted(p.name for p in cache.rglob("*.json.arrow"))
-    jsons = sorted(p.name + ".arrow" for p in cache.rglob("*.json"))
+    # Cada conjunto con eventos JSON queda con su copia Parquet: la primera carga ya es rápida.
+    copies = sorted(p.name for p in cache.rglob("*.parquet"))
+    jsons = sorted(p.name.removesuffix(".json") + ".parquet" for p in cache.rglob("[!.]*.json"))
     assert copies == jsons and len(copies) == 13
     assert f"14 de 14 conjuntos listos en {cache}." in out
     assert len(mirror.requests) == 14
@@ -116,8 +126,10 @@ def test_path_of_a_network_capture_explains_which_tool_opens_it(cache, capsys):
     assert "«empire_psexec_dcerpc_tcp_svcctl_red» no contiene eventos JSON sino capturas" in err
     assert "Wireshark" in err and "tshark" in err and "Zeek" in err
     assert "empire_psexec_dcerpc_tcp_svcctl_WORKSTATION5_2020-09-20121608.cap" in err
-    assert (catalog.datasets()["empire_psexec_dcerpc_tcp_svcctl_red"].extract_dir
-            / "empire_psexec_dcerpc_tcp_svcctl_WORKSTATION6_2020-09-20121608.cap").is_file()
+    assert (
+        catalog.datasets()["empire_psexec_dcerpc_tcp_svcctl_red"].extract_dir
+        / "empire_psexec_dcerpc_tcp_svcctl_WORKSTATION6_2020-09-20121608.cap"
+    ).is_file()
 
 
 # --- Entradas erróneas: mensaje claro, código distinto de cero, caché intacta ---
@@ -146,7 +158,7 @@ def test_http_404(cache, mirror, capsys):
 
 
 def test_http_500_then_success_is_retried(cache, mirror, monkeypatch, capsys):
-    monkeypatch.setenv("TALLER_REINTENTOS", "1")
+    monkeypatch.setenv("TALLER_RETRIES", "1")
     mirror.fail(url_path(SMALL), 500, times=1)
     code, out, err = run_cli(capsys, "descargar", SMALL)
     assert code == 0, err
@@ -155,7 +167,7 @@ def test_http_500_then_success_is_retried(cache, mirror, monkeypatch, capsys):
 
 
 def test_http_500_that_persists(cache, mirror, monkeypatch, capsys):
-    monkeypatch.setenv("TALLER_REINTENTOS", "1")
+    monkeypatch.setenv("TALLER_RETRIES", "1")
     mirror.fail(url_path(SMALL), 500)
     err = failed_download(capsys, cache, SMALL)
     assert "error HTTP 500 al descargar «AADAuditEvents»" in err
@@ -204,13 +216,15 @@ def test_missing_file_in_a_local_mirror(cache, tmp_path, monkeypatch, capsys):
 def test_bad_environment_values_are_explained(cache, monkeypatch, capsys):
     monkeypatch.setenv("TALLER_TIMEOUT", "mucho")
     err = failed_download(capsys, cache, SMALL)
-    assert "La variable TALLER_TIMEOUT='mucho' debe ser un número positivo." in err
+    assert "La variable TALLER_TIMEOUT='mucho' debe ser un número positivo de segundos" in err
+    assert "Descargando" not in err
 
 
-def test_neither_names_nor_all(capsys):
+def test_neither_names_nor_all_is_a_usage_error_like_the_others(capsys):
     code, _, err = run_cli(capsys, "descargar")
-    assert code == 1
-    assert "Indique uno o varios conjuntos, o bien --todos" in err
+    assert code == 2
+    assert err.startswith("uso: python -m taller descargar")
+    assert "Error: indique uno o varios conjuntos, o bien --todos" in err
 
 
 def test_a_tampered_cache_file_is_reported_and_then_replaced(cache, mirror, capsys):
@@ -235,14 +249,26 @@ def assert_complete(entry):
             assert (entry.extract_dir / info.filename).stat().st_size == info.file_size
     siblings = {path.name for path in entry.archive_path.parent.iterdir()}
     assert siblings == {entry.archive_path.name, entry.extract_dir.name}  # sin temporales
+    inside = {path.name for path in entry.extract_dir.iterdir()}
+    parquet = {name.removesuffix(".json") + ".parquet" for name in entry.members}
+    assert inside in (
+        {*entry.members, ".manifiesto.json"},
+        {*entry.members, *parquet, ".manifiesto.json"},
+    )
 
 
 def test_two_processes_downloading_the_same_dataset_at_once(cache, mirror):
     mirror.rendezvous(url_path(MEDIUM), 2)  # el servidor espera a tener las dos peticiones
     command = [sys.executable, "-m", "taller", "descargar", MEDIUM]
     processes = [
-        subprocess.Popen(command, cwd=catalog.REPO_ROOT, env=os.environ.copy(),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command,
+            cwd=catalog.REPO_ROOT,
+            env=os.environ.copy(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     for process in processes:

@@ -3,6 +3,7 @@ conocido por conjunto; fuentes admitidas (nombre, id, ruta, URL, archivo local);
 archivos y JSON erróneos generados aquí mismo, en carpetas temporales."""
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -15,10 +16,10 @@ import pandas as pd
 import pytest
 
 import taller
-from taller import archive, catalog, loader
+from taller import archive, catalog, columnar
 from taller.errors import TallerError
 
-EVENT_SETS = [name for name, entry in catalog.datasets().items() if not entry.is_capture]
+EVENT_SETS = [entry.name for entry in catalog.selection() if not entry.is_capture]
 SHAPES = {
     "covenant_psremoting_command": (4284, 180),
     "empire_psexec_dcerpc_tcp_svcctl": (4348, 186),
@@ -103,8 +104,12 @@ def test_fact_wuauclt_creates_a_remote_thread(frames):
 
 def test_fact_mimikatz_reads_lsass_from_powershell(frames):
     df = frames["empire_mimikatz_logonpasswords"]
-    row = only(df, (df["EventID"] == 10) & ends(df["TargetImage"], "lsass.exe")
-               & ends(df["SourceImage"], "powershell.exe"))
+    row = only(
+        df,
+        (df["EventID"] == 10)
+        & ends(df["TargetImage"], "lsass.exe")
+        & ends(df["SourceImage"], "powershell.exe"),
+    )
     assert row["GrantedAccess"] == "0x1010"
 
 
@@ -118,7 +123,9 @@ def test_fact_ikeext_loads_the_planted_dll(frames):
     df = frames["empire_shell_dcerpc_smb_service_dll_hijack"]
     row = only(df, (df["EventID"] == 7) & ends(df["ImageLoaded"], "wlbsctrl.dll"))
     assert (row["Hostname"], row["Image"]) == (
-        "WORKSTATION6.theshire.local", "C:\\Windows\\System32\\svchost.exe")
+        "WORKSTATION6.theshire.local",
+        "C:\\Windows\\System32\\svchost.exe",
+    )
 
 
 def test_fact_wmi_spawns_powershell_on_the_target(frames):
@@ -130,7 +137,9 @@ def test_fact_wmi_spawns_powershell_on_the_target(frames):
 
 def test_fact_persistence_in_the_startup_folder(frames):
     df = frames["covenant_persiststartup"]
-    row = only(df, (df["EventID"] == 11) & df["TargetFilename"].str.contains("\\Startup\\", regex=False))
+    row = only(
+        df, (df["EventID"] == 11) & df["TargetFilename"].str.contains("\\Startup\\", regex=False)
+    )
     assert row["TargetFilename"].endswith("\\Startup\\startup.bat")
     assert row["Hostname"] == "IT001.shire.com"
 
@@ -140,8 +149,13 @@ def test_fact_golden_saml_tables(frames):
     assert "Add delegated permission grant" in set(aad["OperationName"])
     defender = frames["Microsoft365DefenderEvents"]
     assert (defender["ActionType"] == "MailItemsAccessed").sum() == 1
-    office = only(frames["OfficeActivityEvents"], frames["OfficeActivityEvents"]["Operation"].notna())
-    assert (office["Operation"], office["UserId"]) == ("MailItemsAccessed", "pgustavo@simulandlabs.com")
+    office = only(
+        frames["OfficeActivityEvents"], frames["OfficeActivityEvents"]["Operation"].notna()
+    )
+    assert (office["Operation"], office["UserId"]) == (
+        "MailItemsAccessed",
+        "pgustavo@simulandlabs.com",
+    )
     windows = frames["WindowsEvents"]
     assert only(windows, windows["EventID"] == 412)["Computer"] == "ADFS01.simulandlabs.com"
     assert (windows["EventID"] == 4624).sum() == 28
@@ -162,7 +176,10 @@ def test_event_ids_and_logon_types_compare_with_plain_integers(frames):
 def test_process_ids_in_decimal_and_hexadecimal_become_the_same_integers(frames, mirror_root):
     name = "covenant_lolbin_wuauclt_createremotethread"
     df = frames[name]
-    raw = [json.loads(line) for line in taller.json_path(name).read_text(encoding="utf-8").splitlines()]
+    raw = [
+        json.loads(line)
+        for line in taller.json_path(name).read_text(encoding="utf-8").splitlines()
+    ]
     for field in ("ProcessId", "SourceProcessId", "TargetProcessId", "NewProcessId"):
         assert df[field].dtype == "Int64"
         expected = [int(row[field], 0) if field in row else None for row in raw]
@@ -178,7 +195,9 @@ def test_timestamps_are_utc_datetimes_and_subtract_as_expected(frames):
     assert df["@timestamp"].max() - df["@timestamp"].min() == pd.Timedelta("2min 12.129s")
     for name in ("AADAuditEvents", "OfficeActivityEvents", "WindowsEvents"):
         assert str(frames[name]["TimeGenerated"].dtype) == "datetime64[ns, UTC]"
-    assert frames["WindowsEvents"]["TimeGenerated"].min() == pd.Timestamp("2021-08-02 13:05:32.77Z")
+    assert frames["WindowsEvents"]["TimeGenerated"].min() == pd.Timestamp(
+        "2021-08-02 13:05:32.77Z"
+    )
 
 
 def test_guids_and_hex_values_stay_text(frames):
@@ -212,34 +231,76 @@ def test_same_rows_and_columns_in_the_same_order_as_pandas(frames):
     assert len(frames[name]) == len(theirs)
 
 
-# --- Copia Arrow en la caché --------------------------------------------------
+# --- Copia Parquet en la caché -----------------------------------------------
 
 
-def arrow_copy(name):
+def parquet_copy(name):
     json_file = taller.json_path(name)
-    return json_file, json_file.with_name(json_file.name + ".arrow")
+    return json_file, json_file.with_name(json_file.name.removesuffix(".json") + ".parquet")
 
 
-def test_each_dataset_keeps_a_readable_arrow_copy_next_to_its_json(frames):
+def test_each_dataset_keeps_a_readable_parquet_copy_next_to_its_json(frames):
     umask = os.umask(0)
     os.umask(umask)
     for name in EVENT_SETS:
-        _, copy = arrow_copy(name)
+        _, copy = parquet_copy(name)
+        assert taller.parquet_path(name) == copy
+        assert copy.read_bytes()[:4] == b"PAR1"
         assert stat.S_IMODE(copy.stat().st_mode) == 0o666 & ~umask, name
-    assert [p.name for p in copy.parent.iterdir() if p.suffix == ".tmp"] == []
+        manifest = json.loads((copy.parent / ".manifiesto.json").read_text())
+        assert manifest["parquet"]["sha256"] == hashlib.sha256(copy.read_bytes()).hexdigest()
+        assert manifest["parquet"]["file"] == copy.name
+    assert [p.name for p in copy.parent.iterdir() if p.name.startswith(".taller-")] == []
 
 
-def test_a_damaged_or_stale_arrow_copy_is_rebuilt_from_the_json(frames):
+def test_pandas_and_duckdb_read_the_parquet_copy(frames):
+    import duckdb
+
+    name = "empire_psexec_dcerpc_tcp_svcctl"
+    path = taller.parquet_path(name)
+    raw = pd.read_parquet(path)
+    assert raw.shape == SHAPES[name]
+    assert list(raw.columns) == list(frames[name].columns)
+    query = f"SELECT count(*) FROM read_parquet('{path}') WHERE EventID = 4697"
+    assert duckdb.sql(query).fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize("where", [0.2, 0.4, 0.6, 0.8])
+def test_a_damaged_parquet_copy_is_detected_and_rebuilt(frames, capsys, where):
+    """Issue 14, caso 2: un byte cambiado en el cuerpo de la copia ya no pasa en silencio."""
     name = "WindowsEvents"
-    json_file, copy = arrow_copy(name)
-    copy.write_bytes(b"no es arrow")
+    _, copy = parquet_copy(name)
+    good = copy.read_bytes()
+    data = bytearray(good)
+    data[int(len(data) * where)] ^= 0x01
+    copy.write_bytes(bytes(data))
+    capsys.readouterr()
     pd.testing.assert_frame_equal(taller.load(name), frames[name])
-    assert copy.read_bytes()[:6] == b"ARROW1"
+    err = capsys.readouterr().err
+    assert f"la copia Parquet de «{name}» está dañada" in err and "se ha rehecho" in err
+    assert copy.read_bytes() == good
 
-    os.utime(json_file, ns=(0, 0))  # el JSON «cambió»: la copia ya no vale
-    before = copy.stat().st_mtime_ns
+
+def test_an_unreadable_or_stale_parquet_copy_is_rebuilt(frames, capsys):
+    name = "WindowsEvents"
+    _, copy = parquet_copy(name)
+    copy.write_bytes(b"no es parquet")
     pd.testing.assert_frame_equal(taller.load(name), frames[name])
-    assert copy.stat().st_mtime_ns != before
+    assert copy.read_bytes()[:4] == b"PAR1"
+    manifest_file = copy.parent / ".manifiesto.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest["parquet"]["format"] = 0  # una copia de una versión anterior del taller
+    manifest_file.write_text(json.dumps(manifest))
+    capsys.readouterr()
+    pd.testing.assert_frame_equal(taller.load(name), frames[name])
+    assert "es de una versión anterior del taller" in capsys.readouterr().err
+    assert json.loads(manifest_file.read_text())["parquet"]["format"] == 1
+
+
+def test_load_prints_nothing_when_everything_is_cached(frames, capsys):
+    capsys.readouterr()
+    taller.load("empire_psexec_dcerpc_tcp_svcctl")
+    assert capsys.readouterr() == ("", "")
 
 
 # --- Fuentes admitidas -------------------------------------------------------
@@ -260,7 +321,9 @@ def test_by_url_served_by_the_http_mirror(cache, mirror, frames):
 def test_a_url_outside_the_catalogue(cache, mirror, frames, mirror_root):
     entry = catalog.datasets()["OfficeActivityEvents"]
     mirror.serve("/propio/oficina.zip", (mirror_root / entry.path).read_bytes())
-    pd.testing.assert_frame_equal(taller.load(mirror.url + "propio/oficina.zip"), frames[entry.name])
+    pd.testing.assert_frame_equal(
+        taller.load(mirror.url + "propio/oficina.zip"), frames[entry.name]
+    )
 
 
 @pytest.mark.parametrize("name", ["empire_psexec_dcerpc_tcp_svcctl", "covenant_persiststartup"])
@@ -270,7 +333,9 @@ def test_local_archives_of_the_mirror(frames, mirror_root, name):
 
 
 def test_a_local_json_lines_file(frames):
-    pd.testing.assert_frame_equal(taller.load(taller.json_path("WindowsEvents")), frames["WindowsEvents"])
+    pd.testing.assert_frame_equal(
+        taller.load(taller.json_path("WindowsEvents")), frames["WindowsEvents"]
+    )
 
 
 def test_upstream_tar_gz_without_gzip_trailer(frames, mirror_root, tmp_path):
@@ -382,11 +447,12 @@ def test_empty_archives(tmp_path, untouched):
     assert_refused(make_tar_gz(tmp_path / "vacio.tar.gz", {}), "«vacio.tar.gz» está vacío")
 
 
-@pytest.mark.parametrize("member", ["../fuera.json", "a/../../fuera.json", "/tmp/fuera.json",
-                                    "C:\\fuera.json"])
+@pytest.mark.parametrize(
+    "member", ["../fuera.json", "a/../../fuera.json", "/tmp/fuera.json", "C:\\fuera.json"]
+)
 def test_members_that_escape_the_folder_are_refused(tmp_path, untouched, member):
     path = make_zip(tmp_path / "trampa.zip", {"bueno.json": EVENT, member: EVENT})
-    assert_refused(path, "«trampa.zip» contiene un fichero con una ruta peligrosa", member)
+    assert_refused(path, "«trampa.zip» contiene un archivo con una ruta peligrosa", member)
     destination = tmp_path / "destino" / "x"
     with pytest.raises(TallerError):
         archive.extract(path, destination, "trampa.zip")
@@ -398,7 +464,7 @@ def test_tar_members_that_escape_or_are_links_are_refused(tmp_path, untouched):
     escape = make_tar_gz(tmp_path / "trampa.tar.gz", {"../fuera.json": EVENT})
     assert_refused(escape, "ruta peligrosa", "../fuera.json")
     link = make_tar_gz(tmp_path / "enlace.tar.gz", {"bueno.json": EVENT}, symlink="enlace.json")
-    assert_refused(link, "«enlace.tar.gz» contiene «enlace.json», que no es un fichero normal")
+    assert_refused(link, "«enlace.tar.gz» contiene «enlace.json», que no es un archivo normal")
     assert not (tmp_path / "fuera.json").exists()
 
 
@@ -413,15 +479,17 @@ def test_archives_that_would_expand_too_much_are_refused(tmp_path, untouched, mo
 
 def test_archive_without_json(tmp_path, untouched):
     path = make_zip(tmp_path / "notas.zip", {"leeme.txt": b"hola"})
-    assert_refused(path, "«notas.zip» no contiene ningún fichero JSON (contiene: leeme.txt)")
+    assert_refused(path, "«notas.zip» no contiene ningún archivo JSON (contiene: leeme.txt)")
 
 
 def test_unknown_formats_and_missing_files(tmp_path, untouched):
     other = tmp_path / "datos.rar"
     other.write_bytes(b"Rar!")
     assert_refused(other, "«datos.rar» no es un .zip, .tar.gz ni .json")
-    assert_refused(tmp_path / "no_existe.zip", "No existe el fichero")
-    assert_refused("no_existe_este_conjunto", "No hay ningún conjunto llamado «no_existe_este_conjunto»")
+    assert_refused(tmp_path / "no_existe.zip", "No existe el archivo")
+    assert_refused(
+        "no_existe_este_conjunto", "No hay ningún conjunto llamado «no_existe_este_conjunto»"
+    )
 
 
 # --- JSON erróneo o poco habitual ---------------------------------------------
@@ -443,15 +511,20 @@ def test_a_bad_line_inside_an_archive_names_the_archive(tmp_path):
     assert_refused(path, "La línea 2 de «eventos.zip» no es JSON válido")
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"EventID,Hostname\n4624,WORKSTATION6\n", "la línea 1 no es JSON válido"),
-    (b'[\n  {"EventID": 4624},\n  {"EventID": 4625}\n]\n', "la línea 1 no es JSON válido"),
-    (b'[{"EventID": 4624}]\n', "la línea 1 no es un objeto JSON"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "la línea 1 no es texto UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"EventID,Hostname\n4624,WORKSTATION6\n", "la línea 1 no es JSON válido"),
+        (b'[\n  {"EventID": 4624},\n  {"EventID": 4625}\n]\n', "la línea 1 no es JSON válido"),
+        (b'[{"EventID": 4624}]\n', "la línea 1 no es un objeto JSON"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "la línea 1 no es texto UTF-8"),
+    ],
+)
 def test_files_that_are_not_json_lines_at_all(tmp_path, content, reason):
     path = write(tmp_path, "otro.json", content)
-    assert_refused(path, "«otro.json» no es un fichero JSON Lines (un objeto JSON por línea)", reason)
+    assert_refused(
+        path, "«otro.json» no es un archivo JSON Lines (un objeto JSON por línea)", reason
+    )
 
 
 def test_an_empty_json_file(tmp_path):
@@ -459,21 +532,29 @@ def test_an_empty_json_file(tmp_path):
 
 
 def test_columns_that_mix_numbers_and_text_are_read_as_text(tmp_path):
-    rows = [{"EventID": 4624, "LogonType": "3", "IpPort": "-", "RecordNumber": 1},
-            {"EventID": 4625, "LogonType": "10", "IpPort": 49730},
-            {"EventID": 4624, "LogonType": "3", "IpPort": 445, "RecordNumber": 3}]
+    rows = [
+        {"EventID": 4624, "LogonType": "3", "IpPort": "-", "RecordNumber": 1},
+        {"EventID": 4625, "LogonType": "10", "IpPort": 49730},
+        {"EventID": 4624, "LogonType": "3", "IpPort": 445, "RecordNumber": 3},
+    ]
     df = taller.load(write(tmp_path, "mezcla.json", "\n".join(map(json.dumps, rows)).encode()))
     assert df["IpPort"].tolist() == ["-", "49730", "445"]
     assert df["LogonType"].tolist() == [3, 10, 3]
-    assert df["RecordNumber"].dtype == "Int64" and df["RecordNumber"].isna().tolist() == [False, True, False]
+    assert df["RecordNumber"].dtype == "Int64" and df["RecordNumber"].isna().tolist() == [
+        False,
+        True,
+        False,
+    ]
 
 
 def test_type_changes_and_new_columns_between_pieces(tmp_path, monkeypatch):
     """Cada trozo deduce su propio esquema; al unirlos no se pierde ni se reordena nada."""
-    monkeypatch.setattr(loader, "MIN_PIECE", 64)
-    monkeypatch.setattr(loader.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(columnar, "MIN_PIECE", 64)
+    monkeypatch.setattr(columnar.os, "cpu_count", lambda: 4)
     rows = [{"EventID": i, "Port": i} for i in range(20)]
-    rows += [{"EventID": 20, "Port": "-", "Nueva": "x"}] + [{"EventID": i, "Extra": True} for i in range(21, 40)]
+    rows += [{"EventID": 20, "Port": "-", "Nueva": "x"}] + [
+        {"EventID": i, "Extra": True} for i in range(21, 40)
+    ]
     path = write(tmp_path, "trozos.json", "\n".join(map(json.dumps, rows)).encode())
     df = taller.load(path)
     assert list(df.columns) == ["EventID", "Port", "Nueva", "Extra"]
@@ -486,8 +567,10 @@ def test_type_changes_and_new_columns_between_pieces(tmp_path, monkeypatch):
 
 
 def test_values_that_do_not_convert_leave_the_column_as_text(tmp_path):
-    rows = [{"ProcessId": "0x1f4", "@timestamp": "2020-09-20T16:16:09.362Z"},
-            {"ProcessId": "desconocido", "@timestamp": "ayer"}]
+    rows = [
+        {"ProcessId": "0x1f4", "@timestamp": "2020-09-20T16:16:09.362Z"},
+        {"ProcessId": "desconocido", "@timestamp": "ayer"},
+    ]
     df = taller.load(write(tmp_path, "raro.json", "\n".join(map(json.dumps, rows)).encode()))
     assert df["ProcessId"].tolist() == ["0x1f4", "desconocido"]
     assert df["@timestamp"].tolist() == ["2020-09-20T16:16:09.362Z", "ayer"]
@@ -495,7 +578,13 @@ def test_values_that_do_not_convert_leave_the_column_as_text(tmp_path):
 
 def test_documented_types_are_the_ones_in_the_readme():
     readme = (catalog.REPO_ROOT / "datasets" / "README.md").read_text(encoding="utf-8")
-    for field, dtype in [("EventID", "Int64"), ("LogonType", "Int64"), ("ProcessId", "Int64"),
-                         ("@timestamp", "datetime64[ns, UTC]"), ("TimeGenerated", "datetime64[ns, UTC]"),
-                         ("GrantedAccess", "string"), ("EventTime", "datetime64[s]")]:
+    for field, dtype in [
+        ("EventID", "Int64"),
+        ("LogonType", "Int64"),
+        ("ProcessId", "Int64"),
+        ("@timestamp", "datetime64[ns, UTC]"),
+        ("TimeGenerated", "datetime64[ns, UTC]"),
+        ("GrantedAccess", "string"),
+        ("EventTime", "datetime64[s]"),
+    ]:
         assert re.search(rf"`{re.escape(field)}`.*`{re.escape(dtype)}`", readme), field

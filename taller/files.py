@@ -1,0 +1,146 @@
+"""Utilidades de archivos de la caché: permisos, huellas, escritura atómica y temporales.
+
+No conoce el catálogo ni pandas: lo usan `taller.archive`, `taller.download`,
+`taller.cache` y `taller.columnar`.
+
+Temporales: todo lo que el taller escribe a medias lleva un nombre que
+empieza por ``.taller-<pid>-`` (el número del proceso que lo escribe) y se
+renombra al nombre definitivo solo cuando está completo y verificado. Si un
+proceso muere a mitad (Ctrl+C dos veces, ``kill -9``, un corte de luz), su
+temporal queda huérfano; `stale_temporaries` lo reconoce porque su proceso ya
+no existe (o, si no se puede saber, porque lleva `STALE_AFTER` segundos sin
+cambiar) y la siguiente ejecución lo borra.
+"""
+
+import functools
+import hashlib
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+TEMP_PREFIX = ".taller-"
+# Nombres de temporales de versiones anteriores del taller (pooch, mkstemp, mkdtemp).
+_OLD_TEMPORARIES = re.compile(r"^(tmp[a-z0-9_]{8}(\.tmp)?|\.extrayendo-.*)$")
+_OWN_TEMPORARY = re.compile(rf"^{re.escape(TEMP_PREFIX)}(\d+)-")
+# Un temporal sin proceso conocido que lleva esto sin cambiar está abandonado:
+# una descarga viva escribe como mucho cada TALLER_TIMEOUT segundos.
+STALE_AFTER = 15 * 60
+_CHUNK = 1 << 20
+
+
+@functools.cache
+def _umask() -> int:
+    """La umask del proceso, leída sin cambiarla cuando el sistema lo permite."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    current = os.umask(0o022)  # sin /proc: la única forma es cambiarla y restaurarla
+    os.umask(current)
+    return current
+
+
+def make_readable(path) -> None:
+    """Permisos normales (según la umask) para un temporal que pasa a la caché.
+
+    Los temporales (mkdtemp, mkstemp) nacen con permisos 0700/0600; al
+    publicarlos en la caché se les dan los de un archivo normal, para que otro
+    usuario (el de la imagen Docker, un compañero) pueda leer lo descargado.
+    """
+    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~_umask())
+
+
+def sha256(path) -> str:
+    """Huella SHA-256 (hexadecimal) de un archivo, leída por trozos."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def temporary_name(folder: Path, suffix: str = "") -> Path:
+    """Un nombre libre para un temporal del taller en `folder` (sin crearlo)."""
+    handle, name = tempfile.mkstemp(
+        prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=suffix, dir=folder
+    )
+    os.close(handle)
+    return Path(name)
+
+
+def temporary_dir(folder: Path) -> Path:
+    """Una carpeta temporal del taller dentro de `folder`."""
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=folder))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Escribe `data` en `path` de golpe: nadie ve nunca el archivo a medias."""
+    scratch = temporary_name(path.parent)
+    try:
+        scratch.write_bytes(data)
+        make_readable(scratch)
+        os.replace(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def is_temporary(name: str) -> bool:
+    """¿Es el nombre de un temporal del taller (de esta versión o de las anteriores)?"""
+    return bool(_OWN_TEMPORARY.match(name) or _OLD_TEMPORARIES.match(name))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # existe, pero es de otro usuario
+        return True
+    return True
+
+
+def is_stale(path: Path, now: float | None = None) -> bool:
+    """¿Es un temporal abandonado por un proceso que ya no existe o que dejó de escribir?"""
+    own = _OWN_TEMPORARY.match(path.name)
+    if own and not _alive(int(own.group(1))):
+        return True
+    try:
+        age = (now or time.time()) - path.lstat().st_mtime
+    except OSError:
+        return False
+    return age > STALE_AFTER
+
+
+def stale_temporaries(folder: Path) -> list[Path]:
+    """Temporales abandonados directamente dentro de `folder`."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    now = time.time()
+    return [folder / name for name in names if is_temporary(name) and is_stale(folder / name, now)]
+
+
+def remove(path: Path) -> None:
+    """Borra un archivo o una carpeta entera; lo que ya no existe no es un error."""
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def clean_stale_temporaries(folder: Path) -> int:
+    """Borra los temporales abandonados de `folder` y dice cuántos había."""
+    found = stale_temporaries(folder)
+    for path in found:
+        remove(path)
+    return len(found)
