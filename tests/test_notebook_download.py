@@ -1,15 +1,17 @@
-"""The download helper each notebook carries in its «Preparación» section.
+"""The manual download route that notebook 02 teaches, run against the loopback mirror.
 
-Notebooks must run alone (Binder, Colab, a laptop), so they cannot import
-`taller`; each defines the same small `fetch_dataset`. nbval only ever runs it
-with the cache full, so here it is taken out of the notebooks and run against
-the loopback mirror: a good download, a bad URL, a tampered file, no server.
+Notebook 02 downloads its dataset step by step, in plain view (no helper
+function): `requests.get` with `timeout` and `raise_for_status()`, then the
+SHA-256 check, and only then the write into the cache. nbval always runs it
+with the cache full, so here those two cells are taken from the notebook and
+executed with an empty cache against the HTTP mirror: a good download, then
+the copy reused without the network; a 404, a tampered file and no server,
+each stopping before anything is saved.
 """
 
 import ast
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
 import requests
@@ -17,76 +19,97 @@ import requests
 from built_site import REPO
 from taller import catalog
 
+NOTEBOOK = REPO / "notebooks" / "02_cargar_datos.ipynb"
 DATASET = catalog.datasets()["covenant_psremoting_command"]
 
 
-def helper_sources():
-    """{notebook: source of its fetch_dataset}, for every notebook that defines one."""
-    found = {}
-    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            code = "".join(cell["source"])
-            if cell["cell_type"] != "code" or "def fetch_dataset" not in code:
-                continue
-            for node in ast.parse(code).body:
-                if isinstance(node, ast.FunctionDef) and node.name == "fetch_dataset":
-                    found[path.stem] = ast.get_source_segment(code, node)
-    return found
+def code_cells():
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
 
 
-def test_every_data_notebook_carries_the_same_helper():
-    sources = helper_sources()
-    data_notebooks = [p.stem for p in sorted((REPO / "notebooks").glob("0[2-8]_*.ipynb"))]
-    assert sorted(sources) == data_notebooks and len(data_notebooks) == 7
-    assert len(set(sources.values())) == 1, "las copias de fetch_dataset difieren entre cuadernos"
+def cell_with(text):
+    found = [code for code in code_cells() if text in code]
+    assert len(found) == 1, f"02 debe tener una sola celda con {text!r}"
+    return found[0]
 
 
-def load_helper(base_url, cache_dir):
-    namespace = {"hashlib": hashlib, "requests": requests, "Path": Path,
-                 "BASE_URL": base_url, "CACHE_DIR": cache_dir}
-    exec(next(iter(helper_sources().values())), namespace)
-    return namespace["fetch_dataset"]
+def constants():
+    """The constants of the preparation cell (its plain assignments of literals)."""
+    preparation = cell_with("DATASET_PATH = ")
+    python = "\n".join(
+        line for line in preparation.splitlines() if not line.lstrip().startswith("%")
+    )
+    values = {}
+    for node in ast.parse(python).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return values
+
+
+def run_route(base_url, cache_dir):
+    """Execute the download cell and the verification cell, as the learner does."""
+    namespace = {
+        "hashlib": hashlib,
+        "requests": requests,
+        **constants(),
+        "BASE_URL": base_url,
+        "CACHE_DIR": cache_dir,
+    }
+    exec(cell_with("requests.get("), namespace)
+    exec(cell_with("hashlib.sha256(data)"), namespace)
+    return namespace["archive"]
 
 
 def files_in(folder):
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
+@pytest.mark.unit
+def test_the_notebook_pins_what_the_catalogue_pins():
+    values = constants()
+    assert values["DATASET_PATH"] == DATASET.path
+    assert values["SHA256"] == DATASET.sha256
+    assert values["UPSTREAM"] == catalog.upstream_url()
+
+
+@pytest.mark.unit
+def test_no_helper_function_only_visible_steps():
+    for code in code_cells():
+        python = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith("%"))
+        functions = [n for n in ast.walk(ast.parse(python)) if isinstance(n, ast.FunctionDef)]
+        assert functions == [], f"02 define una función: {code[:60]!r}"
+
+
 @pytest.mark.parametrize("slash", ["", "/"])
-def test_downloads_verifies_and_then_reuses_the_copy(mirror, tmp_path, capsys, slash):
-    fetch = load_helper(mirror.url.rstrip("/") + slash, tmp_path)
-    target = fetch(DATASET.path, DATASET.sha256)
-    assert target == tmp_path / DATASET.path.removeprefix("datasets/")
-    assert hashlib.sha256(target.read_bytes()).hexdigest() == DATASET.sha256
-    assert fetch(DATASET.path, DATASET.sha256) == target
-    assert mirror.count("/" + DATASET.path) == 1
-    assert capsys.readouterr().out.splitlines() == [
-        f"Descargado: {target.name}", f"Usando la copia local: {target.name}"]
+def test_downloads_verifies_saves_and_then_reuses_the_copy(mirror, tmp_path, capsys, slash):
+    archive = run_route(mirror.url.rstrip("/") + slash, tmp_path)
+    assert archive == tmp_path / DATASET.relative_path
+    assert hashlib.sha256(archive.read_bytes()).hexdigest() == DATASET.sha256
+    assert run_route(mirror.url, tmp_path) == archive
+    assert mirror.count("/" + DATASET.path) == 1, "la segunda vez no debe usar la red"
+    assert "Huella SHA-256 correcta" in capsys.readouterr().out
 
 
-def test_a_folder_works_as_mirror(mirror_root, tmp_path):
-    fetch = load_helper(str(mirror_root), tmp_path)
-    assert fetch(DATASET.path, DATASET.sha256).is_file()
-
-
-def test_a_missing_file_is_explained_in_spanish_and_nothing_is_saved(mirror, tmp_path):
+def test_a_missing_file_stops_before_saving(mirror, tmp_path):
     mirror.fail("/" + DATASET.path, 404)
-    fetch = load_helper(mirror.url, tmp_path)
-    with pytest.raises(RuntimeError, match=r"No se pudo descargar covenant_psremoting_command\.zip .*TALLER_BASE_URL"):
-        fetch(DATASET.path, DATASET.sha256)
+    with pytest.raises(requests.HTTPError, match="404"):
+        run_route(mirror.url, tmp_path)
     assert files_in(tmp_path) == []
 
 
 def test_a_tampered_file_is_refused_and_nothing_is_saved(mirror, tmp_path):
     mirror.tamper("/" + DATASET.path)
-    fetch = load_helper(mirror.url, tmp_path)
-    with pytest.raises(ValueError, match="La huella SHA-256 de covenant_psremoting_command.zip no coincide"):
-        fetch(DATASET.path, DATASET.sha256)
+    with pytest.raises(ValueError, match="La huella SHA-256 no coincide"):
+        run_route(mirror.url, tmp_path)
     assert files_in(tmp_path) == []
 
 
-def test_no_server_is_explained_in_spanish(tmp_path):
-    fetch = load_helper("http://127.0.0.1:9/", tmp_path)
-    with pytest.raises(RuntimeError, match="Compruebe la conexión"):
-        fetch(DATASET.path, DATASET.sha256)
+@pytest.mark.unit
+def test_no_server_stops_before_saving(tmp_path):
+    with pytest.raises(requests.ConnectionError):
+        run_route("http://127.0.0.1:9/", tmp_path)
     assert files_in(tmp_path) == []
