@@ -36,7 +36,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-MIRROR = Path(os.environ.get("TALLER_MIRROR") or REPO.parent / "shared" / "security-datasets")
+sys.path.insert(0, str(REPO / "tests"))
+from mirror import MIRROR  # noqa: E402  (tests/mirror.py: el único sitio que dice dónde está)
+
 SECTIONS = ("cuadernos", "cargador", "sitio", "datos")
 SAMPLE_EVERY = 0.05  # segundos entre dos muestras de memoria
 
@@ -228,7 +230,8 @@ def bench_loader(repetitions: int) -> str:
 def bench_site() -> str:
     rows = ["| Construcción | Tiempo (s) | Memoria máxima (MiB) |", "|---|---:|---:|"]
     with tempfile.TemporaryDirectory(prefix="taller-sitio-") as output:
-        command = [BIN / "jupyter-book", "build", REPO, "--path-output", output, "-W", "-n", "--keep-going"]
+        # Las opciones del libro están solo en el Makefile.
+        command = ["make", "--no-print-directory", "book-only", f"BIN={BIN}", f"BOOK_OUTPUT={output}"]
         for label in ("en frío (carpeta de salida nueva)", "en caliente (sin cambios)"):
             progress(f"Construyendo el sitio {label}…")
             seconds, peak, result = run_measured(command)
@@ -237,7 +240,7 @@ def bench_site() -> str:
     return "\n".join([
         "## Sitio",
         "",
-        "`jupyter-book build` como en `make book` (-W -n --keep-going), en una carpeta de salida temporal: "
+        "`make book-only` (el `jupyter-book build` de `make book`), en una carpeta de salida temporal: "
         "en frío no hay nada construido; en caliente se repite sin cambiar nada. Los cuadernos no se "
         "ejecutan: el sitio usa sus salidas guardadas.",
         "",
