@@ -167,9 +167,8 @@ def urls(address: str, port: int) -> list[str]:
         hosts = lan_addresses() or ["127.0.0.1"]
     else:
         hosts = [address]
-    return [
-        f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/" for host in hosts
-    ]
+    # Una dirección IPv6 va entre corchetes en una URL.
+    return ["http://" + (f"[{host}]" if ":" in host else host) + f":{port}/" for host in hosts]
 
 
 def serve(address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> int:
