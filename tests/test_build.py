@@ -1,0 +1,163 @@
+"""The build itself: two pinned environments, one place for each shared setting.
+
+- Every third-party module the project imports (package, tests, bench, scripts,
+  book extensions, notebooks) is pinned with == in requirements.txt (the
+  learner's runtime) or requirements-dev.txt (the maintainer's, on top of it).
+- The mirror location lives only in tests/mirror.py, the book flags only in the
+  Makefile, the system packages only in .ci/system-packages.
+- pre-commit runs the same ruff as `make check`; every layer is a registered marker.
+"""
+
+import ast
+import configparser
+import importlib.metadata
+import json
+import re
+import sys
+
+import yaml
+
+from conftest import LAYERS
+from mirror import REPO
+
+SOURCES = ["taller", "tests", "bench", "scripts", "book/_ext", "jupyterlab", "docker"]
+
+
+def pins(name):
+    """{distribution (normalised): version} pinned in a requirements file, with its -r includes."""
+    found = {}
+    for line in (REPO / name).read_text(encoding="utf-8").splitlines():
+        line = line.partition("#")[0].strip()
+        if line.startswith("-r "):
+            found.update(pins(line.removeprefix("-r ").strip()))
+        elif line:
+            assert "==" in line, f"{name}: «{line}» no está fijado con =="
+            package, version = line.split("==")
+            found[normalise(package)] = version
+    return found
+
+
+def normalise(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def imported_modules(code):
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module.split(".")[0]
+
+
+def notebook_code(path):
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"])
+            # Sin magias de IPython (%pip, !orden): no son Python.
+            yield "\n".join(
+                "" if line.lstrip().startswith(("%", "!")) else line
+                for line in source.splitlines()
+            )
+
+
+def project_imports():
+    """{top-level module: first file importing it}, without the standard library
+    and without the project's own modules."""
+    local = {"taller"}
+    files = []
+    for folder in SOURCES:
+        for path in sorted((REPO / folder).rglob("*.py")):
+            local.add(path.stem)
+            files.append((path, path.read_text(encoding="utf-8")))
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        files.extend((path, code) for code in notebook_code(path))
+    found = {}
+    for path, code in files:
+        try:
+            modules = list(imported_modules(code))
+        except SyntaxError:  # una celda a medio escribir: nbval ya la señala
+            continue
+        for module in modules:
+            if module not in sys.stdlib_module_names and module not in local:
+                found.setdefault(module, path.relative_to(REPO))
+    return found
+
+
+def test_every_imported_package_is_pinned():
+    pinned = pins("requirements-dev.txt")
+    distributions = importlib.metadata.packages_distributions()
+    missing = []
+    for module, where in sorted(project_imports().items()):
+        names = {normalise(name) for name in distributions.get(module, [module])}
+        if not names & set(pinned):
+            missing.append(f"{module} ({where}; paquete {', '.join(sorted(names))})")
+    assert not missing, "Importados pero sin fijar en requirements*.txt: " + "; ".join(missing)
+
+
+def test_the_maintainer_environment_is_the_learner_one_plus_tools():
+    runtime, dev = pins("requirements.txt"), pins("requirements-dev.txt")
+    text = (REPO / "requirements-dev.txt").read_text(encoding="utf-8")
+    assert "-r requirements.txt" in text.splitlines()
+    assert runtime.items() <= dev.items()
+    for tool in ["pytest", "nbval", "playwright", "jupyter-book", "sphinx", "ruff", "pre-commit"]:
+        assert tool in dev and tool not in runtime, tool
+
+
+def test_pre_commit_runs_the_pinned_ruff():
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert {hook["id"] for hook in hooks} >= {"ruff-check", "ruff-format"}
+    ruff = f"ruff=={pins('requirements-dev.txt')['ruff']}"
+    for hook in hooks:
+        assert hook["additional_dependencies"] == [ruff], hook["id"]
+
+
+def test_every_layer_is_a_registered_marker():
+    ini = configparser.ConfigParser()
+    ini.read(REPO / "pytest.ini", encoding="utf-8")
+    registered = [line.split(":")[0].strip() for line in ini["pytest"]["markers"].splitlines()]
+    assert [name for name in registered if name] == list(LAYERS)
+
+
+def code_files(folders=(*SOURCES, "notebooks", ".ci", ".github")):
+    for folder in folders:
+        for path in sorted((REPO / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.name != "test_build.py":
+                yield path
+    yield REPO / "Makefile"
+
+
+def code_of(path):
+    """What a file runs, without its comments (the text may mention the settings)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".py":
+        return "\n".join(
+            line.partition(" #")[0]
+            for line in text.splitlines()
+            if not line.lstrip().startswith("#")
+        )
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def places(pattern, **where):
+    return sorted(
+        str(path.relative_to(REPO))
+        for path in code_files(**where)
+        if re.search(pattern, code_of(path))
+    )
+
+
+def test_one_place_for_the_mirror_location():
+    computed = r'"shared"\s*/\s*"security-datasets"|=\s*"?\.\./shared/security-datasets'
+    assert places(computed) == ["tests/mirror.py"]
+
+
+def test_one_place_for_the_book_flags():
+    assert places(r"--keep-going") == ["Makefile"]
+
+
+def test_one_place_for_the_system_packages():
+    # What `make system-check` and .ci/run check (the spelling test may still
+    # name the package in its own error message).
+    assert places(r"hunspell-es", folders=(".ci", ".github")) == [".ci/system-packages"]
