@@ -1,0 +1,129 @@
+"""El paquete `taller` como paquete: dónde guarda la caché según cómo se
+instaló, qué importa cada orden y que importarlo no cambia nada del proceso."""
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from taller import catalog
+
+REPO = catalog.REPO_ROOT
+
+
+def python(code: str, **env) -> subprocess.CompletedProcess:
+    """Ejecuta `code` en un Python nuevo (con el paquete del repositorio)."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO), **env}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cache_dir_in_a_clone_installed_elsewhere_and_overridden(monkeypatch, tmp_path):
+    monkeypatch.delenv("TALLER_CACHE_DIR")
+    assert catalog.in_clone()
+    assert catalog.cache_dir() == REPO / "datasets"
+    monkeypatch.setattr(catalog, "in_clone", lambda: False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert catalog.cache_dir() == tmp_path / "xdg" / "taller"
+    monkeypatch.setenv("TALLER_CACHE_DIR", str(tmp_path / "mia"))
+    assert catalog.cache_dir() == tmp_path / "mia"
+
+
+HEAVY = ("pandas", "pyarrow", "requests", "pooch", "tqdm")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["listar"],
+        ["listar", "--buscar", "psexec"],
+        ["verificar"],
+        ["ruta", "no-existe"],
+        ["descargar", "no-existe"],
+    ],
+)
+def test_the_command_line_does_not_import_pandas_or_pyarrow(argv, tmp_path):
+    code = (
+        "import sys; from taller import cli\n"
+        "try:\n"
+        f"    cli.main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    result = python(code, TALLER_CACHE_DIR=str(tmp_path))
+    loaded = result.stdout.strip().splitlines()[-1]
+    assert loaded == "[]", result.stdout + result.stderr
+
+
+def test_archive_knows_nothing_of_the_catalogue_and_imports_change_nothing():
+    code = (
+        "import os, sys\n"
+        "from unittest import mock\n"
+        "with mock.patch('os.umask', side_effect=AssertionError('umask al importar')):\n"
+        "    import taller, taller.archive, taller.files\n"
+        "    assert 'taller.catalog' not in sys.modules, 'archive importa catalog'\n"
+        "    import taller.cli, taller.catalog, taller.download, taller.cache\n"
+        "    import taller.columnar, taller.loader\n"
+        "print('ok')"
+    )
+    result = python(code)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.mark.tooling
+def test_pip_install_outside_the_clone_uses_the_per_user_cache(tmp_path):
+    """`pip install` en un entorno nuevo: el catálogo viaja con el paquete y la caché
+    es la del usuario (aquí, con HOME apuntando a una carpeta temporal)."""
+    venv = tmp_path / "v"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
+    install = subprocess.run(
+        [venv / "bin" / "pip", "install", "--quiet", "--no-deps", str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stderr[-3000:]
+    home = tmp_path / "casa"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        # las dependencias (PyYAML, platformdirs...) salen del entorno de las pruebas
+        "PYTHONPATH": sysconfig.get_paths()["purelib"],
+    }
+    code = (
+        "import taller, taller.catalog as c\n"
+        "print(c.CATALOG_PATH)\nprint(c.cache_dir())\nprint(len(c.datasets()))"
+    )
+    result = subprocess.run(
+        [venv / "bin" / "python", "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    where, cache, count = result.stdout.split("\n")[:3]
+    assert Path(where).is_relative_to(venv) and Path(where).is_file()
+    assert Path(cache) == home / ".cache" / "taller"
+    assert int(count) == len(catalog.datasets())
+    listing = subprocess.run(
+        [venv / "bin" / "taller", "listar", "--buscar", "psexec"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listing.returncode == 0, listing.stderr
+    assert f"en la caché ({home / '.cache' / 'taller'})" in listing.stdout
