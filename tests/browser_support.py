@@ -22,8 +22,14 @@ LOOPBACK = "127.0.0.1"
 # Debian's Chromium (apt-get install chromium): Playwright never downloads a browser.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 TIMEOUT_MS = 15_000
 DESKTOP = {"width": 1280, "height": 800}
@@ -75,7 +81,11 @@ class PageWatcher:
             return
         source = (message.location or {}).get("url", "")
         # The only expected errors: resources of other hosts, which we block on purpose.
-        if "Failed to load resource" in message.text and source and not is_ours(source, self.base_url):
+        if (
+            "Failed to load resource" in message.text
+            and source
+            and not is_ours(source, self.base_url)
+        ):
             return
         self.console_errors.append(f"{message.text} ({source})")
 
@@ -91,7 +101,9 @@ class PageWatcher:
         return self.console_errors + self.page_errors + self.failed_requests
 
     def report(self, what: str) -> str:
-        return f"{what}: errores en el navegador:\n" + "\n".join(f"  {problem}" for problem in self.problems())
+        return f"{what}: errores en el navegador:\n" + "\n".join(
+            f"  {problem}" for problem in self.problems()
+        )
 
 
 def block_other_hosts(context, base_url: str, blocked: list):
@@ -144,7 +156,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
     yield chromium
     chromium.close()
     playwright.stop()
@@ -171,3 +185,100 @@ def open_page(browser, site_url):
     yield _open
     for context in contexts:
         context.close()
+
+
+# --- Reading measurements (issue 12) ------------------------------------------
+
+# Runs in the page. Opens every collapsed part (solutions, «Para profundizar»)
+# so that what a reader reveals is measured too, then reports, in the article:
+# - tables and code/output blocks whose content is wider than their box, so
+#   that the reader must scroll sideways (the box is the nearest ancestor that
+#   clips or scrolls: a DataFrame's output area, the scrollable wrapper of a
+#   Markdown table, the <pre> itself);
+# - every image: natural and rendered width, its box's width and whether a
+#   click on it opens the image file;
+# - the search controls a reader sees (inputs, and buttons that look like a
+#   search field or open one), with their placeholder or label;
+# - the alternative text of every image on the page, article or interface.
+MEASURE_READING_JS = r"""
+() => {
+  const article = document.querySelector("article.bd-article");
+  article.querySelectorAll("details").forEach((d) => { d.open = true; });
+  const shown = (el) => {
+    const r = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && style.visibility !== "hidden";
+  };
+  const cells = [...article.querySelectorAll(".cell")];
+  const where = (el) => {
+    const cell = el.closest(".cell");
+    if (cell) return `celda ${cells.indexOf(cell) + 1}`;
+    const section = el.closest("section[id]");
+    return section ? `sección #${section.id}` : "artículo";
+  };
+  const clipping = (el) => {
+    for (let p = el.parentElement; p && p !== article; p = p.parentElement) {
+      if (["auto", "scroll", "hidden"].includes(getComputedStyle(p).overflowX)) return p;
+    }
+    return article;
+  };
+  const sample = (el) => el.innerText.trim().split("\n")[0].slice(0, 70);
+  const overflowing = (items) => items.filter(({ overflow }) => overflow > 1);
+
+  const tables = [...article.querySelectorAll("table")].filter(shown).map((table) => {
+    const box = clipping(table);
+    const overflow = Math.max(
+      box.scrollWidth - box.clientWidth,
+      table.getBoundingClientRect().width - box.clientWidth,
+    );
+    return { where: where(table), overflow: Math.round(overflow), text: sample(table) };
+  });
+  const blocks = [...article.querySelectorAll("pre")].filter(shown).map((pre) => ({
+    where: where(pre),
+    kind: pre.closest(".cell_output") ? "salida" : "código",
+    overflow: Math.round(pre.scrollWidth - pre.clientWidth),
+    text: sample(pre),
+  }));
+  const images = [...article.querySelectorAll("img")].filter(shown).map((img) => {
+    const link = img.closest("a[href]");
+    return {
+      where: where(img),
+      src: img.getAttribute("src"),
+      natural: img.naturalWidth,
+      rendered: Math.round(img.getBoundingClientRect().width),
+      box: Math.round(clipping(img).clientWidth),
+      opens_full_size: !!link && new URL(link.href).pathname === new URL(img.src).pathname,
+    };
+  });
+  const searches = [
+    ...document.querySelectorAll(
+      "input[type=search], input[name=q], .search-button-field, button.search-button",
+    ),
+  ].filter(shown).map((el) => ({
+    tag: el.tagName.toLowerCase(),
+    classes: el.className,
+    placeholder: el.getAttribute("placeholder") || "",
+    label: el.getAttribute("aria-label") || el.innerText.trim(),
+  }));
+  const alts = [...document.querySelectorAll("img")].map((img) => ({
+    src: img.getAttribute("src"),
+    alt: img.getAttribute("alt"),
+    in_article: article.contains(img),
+  }));
+  return {
+    tables: tables.length,
+    overflowing_tables: overflowing(tables),
+    blocks: blocks.length,
+    overflowing_blocks: overflowing(blocks),
+    images,
+    searches,
+    alts,
+    page_overflow: document.documentElement.scrollWidth - window.innerWidth,
+  };
+}
+"""
+
+
+def measure_reading(page) -> dict:
+    """What a reader of `page` meets: see MEASURE_READING_JS."""
+    return page.evaluate(MEASURE_READING_JS)

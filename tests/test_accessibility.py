@@ -6,19 +6,36 @@ names of the interface (aria-label, title) are Spanish too."""
 import re
 from pathlib import Path
 
+import axe_playwright_python
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-import axe_playwright_python
 from built_site import REPO, toc_files
 from spelling import Line, misspellings
 
 AXE_JS = Path(axe_playwright_python.__file__).parent / "axe.min.js"
 SERIOUS = {"serious", "critical"}
 NOTEBOOKS = [doc for doc in toc_files() if doc.startswith("notebooks/")]
-GENERIC_ALT = {"png", "svg", "jpg", "image", "imagen", "img", "figure", "figura", "gráfico", "grafico",
-               "plot", "chart", "output", "salida", "diagrama", "foto", "logo"}
+GENERIC_ALT = {
+    "png",
+    "svg",
+    "jpg",
+    "image",
+    "imagen",
+    "img",
+    "figure",
+    "figura",
+    "gráfico",
+    "grafico",
+    "plot",
+    "chart",
+    "output",
+    "salida",
+    "diagrama",
+    "foto",
+    "logo",
+}
 
 
 def soup(site, doc):
@@ -30,7 +47,10 @@ def alt_problem(alt):
     text = (alt or "").strip()
     if not text:
         return "sin texto alternativo"
-    if re.fullmatch(r"[\w./-]+\.(png|svg|jpe?g|gif|webp)", text, re.IGNORECASE) or "_images/" in text:
+    if (
+        re.fullmatch(r"[\w./-]+\.(png|svg|jpe?g|gif|webp)", text, re.IGNORECASE)
+        or "_images/" in text
+    ):
         return "el texto alternativo es un nombre de archivo"
     if text.lower() in GENERIC_ALT or len(text.split()) < 3:
         return "texto alternativo demasiado genérico"
@@ -49,7 +69,9 @@ def test_axe_finds_no_serious_problems(open_page, doc):
         f"{', '.join(str(node['target']) for node in v['nodes'][:3])})"
         for v in serious
     ]
-    assert serious == [], f"{doc}: problemas de accesibilidad graves según axe-core:\n" + "\n".join(described)
+    assert serious == [], (
+        f"{doc}: problemas de accesibilidad graves según axe-core:\n" + "\n".join(described)
+    )
 
 
 @pytest.mark.parametrize("doc", toc_files())
@@ -62,8 +84,12 @@ def test_article_images_have_meaningful_spanish_alt_text(site, doc):
             problems.append(f"  {img.get('src')}: {problem} ({alt!r})")
         else:
             lines.append(Line(f"{doc}: alt de {img.get('src')}", alt))
-    problems += [f"  {line.where}: «{word}» no es español correcto" for line, word in misspellings(lines)]
-    assert problems == [], f"{doc}: imágenes sin un texto alternativo útil en español:\n" + "\n".join(problems)
+    problems += [
+        f"  {line.where}: «{word}» no es español correcto" for line, word in misspellings(lines)
+    ]
+    assert problems == [], (
+        f"{doc}: imágenes sin un texto alternativo útil en español:\n" + "\n".join(problems)
+    )
 
 
 def figure_cells(path):
@@ -72,32 +98,50 @@ def figure_cells(path):
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code":
             continue
-        if any(key.startswith("image/") for output in cell.get("outputs", [])
-               for key in output.get("data", {})):
+        if any(
+            key.startswith("image/")
+            for output in cell.get("outputs", [])
+            for key in output.get("data", {})
+        ):
             yield number, cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
 
 
 def test_the_visualisation_notebook_has_figures():
-    assert list(figure_cells(REPO / "notebooks" / "06_visualizar.ipynb")), \
+    assert list(figure_cells(REPO / "notebooks" / "06_visualizar.ipynb")), (
         "06_visualizar no guarda ninguna figura entre sus salidas"
+    )
 
 
 @pytest.mark.parametrize("doc", NOTEBOOKS)
 def test_notebook_figures_take_their_alt_text_from_cell_metadata(site, doc):
-    rendered = {img.get("alt") for img in soup(site, doc).select("article.bd-article .cell_output img")}
+    rendered = {
+        img.get("alt") for img in soup(site, doc).select("article.bd-article .cell_output img")
+    }
     problems = []
     for number, alt in figure_cells(REPO / f"{doc}.ipynb"):
         if not alt:
             problems.append(f"  celda {number}: falta metadata mystnb.image.alt")
         elif alt not in rendered:
-            problems.append(f"  celda {number}: el sitio no muestra su texto alternativo ({alt[:60]!r})")
+            problems.append(
+                f"  celda {number}: el sitio no muestra su texto alternativo ({alt[:60]!r})"
+            )
     assert problems == [], f"{doc}:\n" + "\n".join(problems)
 
 
 # Names in our own interface strings (book/_ext/interfaz_es.py) that no dictionary knows.
-INTERFACE_NAMES = {"Thebe"}
+INTERFACE_NAMES = set()
 # English words the themes leave behind that the Spanish dictionary happens to accept.
-ENGLISH_LEFTOVERS = {"home", "toggle", "page", "search", "skip", "previous", "next", "edit", "source"}
+ENGLISH_LEFTOVERS = {
+    "home",
+    "toggle",
+    "page",
+    "search",
+    "skip",
+    "previous",
+    "next",
+    "edit",
+    "source",
+}
 
 
 @pytest.mark.parametrize("doc", ["book/intro", "notebooks/06_visualizar"])
@@ -111,15 +155,30 @@ def test_interface_accessible_names_are_spanish(site, doc):
         for attribute in ("aria-label", "title", "alt", "placeholder"):
             value = tag.get(attribute)
             in_article = tag.name == "img" and tag.find_parent("article") is not None
-            if isinstance(value, str) and value.strip() and not in_article:  # article images: see above
+            if (
+                isinstance(value, str) and value.strip() and not in_article
+            ):  # article images: see above
                 lines.append(Line(f"<{tag.name} {attribute}>", value))
     for label in page.select(".btn__text-container, .prev-next-subtitle, summary"):
-        lines.append(Line(f"<{label.name} class={' '.join(label.get('class', []))}>",
-                          label.get_text(" ", strip=True)))
+        lines.append(
+            Line(
+                f"<{label.name} class={' '.join(label.get('class', []))}>",
+                label.get_text(" ", strip=True),
+            )
+        )
     assert len(lines) > 10
-    found = {f"  {line.where} = «{line.text}»: «{word}»"
-             for line, word in misspellings(lines) if word not in INTERFACE_NAMES}
-    found |= {f"  {line.where} = «{line.text}»: «{word}»" for line in lines
-              for word in re.findall(r"\w+", line.text) if word.lower() in ENGLISH_LEFTOVERS}
+    found = {
+        f"  {line.where} = «{line.text}»: «{word}»"
+        for line, word in misspellings(lines)
+        if word not in INTERFACE_NAMES
+    }
+    found |= {
+        f"  {line.where} = «{line.text}»: «{word}»"
+        for line in lines
+        for word in re.findall(r"\w+", line.text)
+        if word.lower() in ENGLISH_LEFTOVERS
+    }
     found = sorted(found)
-    assert found == [], f"{doc}: textos de la interfaz que no están en español:\n" + "\n".join(found)
+    assert found == [], f"{doc}: textos de la interfaz que no están en español:\n" + "\n".join(
+        found
+    )

@@ -1,6 +1,8 @@
 """The built site: every page of the table of contents, in Spanish, not empty,
 and every repository or launch link pointing at the one canonical repository."""
 
+import re
+from itertools import pairwise
 from urllib.parse import unquote, urlparse
 
 import pytest
@@ -40,6 +42,27 @@ def test_interface_strings_are_spanish(site):
     assert "Search" not in BeautifulSoup(html, "html.parser").get_text(" ")
 
 
+def test_footer_names_the_team_in_spanish(site):
+    for doc in toc_files():
+        footer = page(site, doc).select_one("footer .component-author")
+        assert footer is not None, f"{doc}: el pie no nombra al autor"
+        assert footer.get_text(" ", strip=True) == "Por el equipo del taller"
+
+
+def test_no_thebe_nor_hub_without_configuration(site):
+    """Thebe is off: neither its button nor its scripts (nor the English «Loading
+    thebe from CDN...»). A JupyterHub button only with `jupyterhub_url` set."""
+    launch = read_config()["launch_buttons"]
+    assert launch["thebe"] is False
+    for doc in toc_files():
+        html = (site / f"{doc}.html").read_text(encoding="utf-8")
+        assert "thebe" not in html.lower(), f"{doc}: quedan restos de Thebe"
+        if not launch.get("jupyterhub_url"):
+            assert "JupyterHub" not in page(site, doc).select_one(
+                ".article-header-buttons"
+            ).get_text(" "), f"{doc}: botón de JupyterHub sin hub configurado"
+
+
 def test_title_and_logo(site):
     config = read_config()
     soup = page(site, "book/intro")
@@ -55,11 +78,120 @@ def test_repository_and_launch_links_use_the_canonical_repository(site):
     owner_repo = urlparse(repo_url).path.strip("/")
     checked = 0
     for doc in toc_files():
-        for link in page(site, doc).select(".article-header-buttons a[href], .header-article-items a[href]"):
+        for link in page(site, doc).select(
+            ".article-header-buttons a[href], .header-article-items a[href]"
+        ):
             href = unquote(link["href"])
             host = urlparse(href).netloc
-            if host in {"github.com", "mybinder.org", "colab.research.google.com"} or "hub." in host:
+            if (
+                host in {"github.com", "mybinder.org", "colab.research.google.com"}
+                or "hub." in host
+            ):
                 assert owner_repo in href, f"{doc}: {href} no apunta a {repo_url}"
                 checked += 1
     # Repositorio, incidencias y edición en cada página; lanzadores en los cuadernos.
     assert checked >= 3 * len(toc_files())
+
+
+# --- The two programmes on the home page (book/programa.yml is their source) --
+
+PROGRAMME = yaml.safe_load((REPO / "book" / "programa.yml").read_text(encoding="utf-8"))
+NOT_NOTEBOOKS = {"Descanso", "Comida", "Fin", "Cierre y preguntas"}
+
+
+def minutes(text):
+    hours, _, mins = text.partition(":")
+    return int(hours) * 60 + int(mins)
+
+
+def programme_tables(site):
+    """{heading: [(start, label, notebook number or None, minutes or None)]}."""
+    tables = {}
+    for section in page(site, "book/intro").select("section section"):
+        heading = section.find(["h3"])
+        table = section.find("table")
+        if heading is None or table is None:
+            continue
+        rows = []
+        for row in table.select("tbody tr"):
+            start, block, length = (cell.get_text(" ", strip=True) for cell in row.select("td"))
+            match = re.match(r"(\d\d)\. ", block)
+            rows.append(
+                (minutes(start), block, match and match.group(1), int(length) if length else None)
+            )
+        tables[heading.get_text(" ", strip=True).rstrip("#").strip()] = rows
+    return tables
+
+
+def test_home_page_programmes_agree_with_programa_yml(site):
+    tables = programme_tables(site)
+    half = next(rows for title, rows in tables.items() if title.startswith("Medio día"))
+    full = next(rows for title, rows in tables.items() if title.startswith("Día completo"))
+    for rows, key in ((half, "medio_dia"), (full, "dia_completo")):
+        expected = {nb: m for nb, m in PROGRAMME[key]["minutos"].items() if m is not None}
+        shown = {nb: m for _, _, nb, m in rows if nb}
+        assert shown == expected, f"{key}: la página de inicio no coincide con book/programa.yml"
+        # Each block starts when the previous one ends.
+        for (start, block, _, length), (following, *_) in pairwise(rows):
+            assert start + length == following, (
+                f"{key}: «{block}» no acaba cuando empieza el siguiente"
+            )
+    # Half day: breaks included, within four hours, and the heading says how long.
+    half_total = half[-1][0] + half[-1][3]
+    assert half_total <= 240
+    assert (
+        f"{half_total // 60} h {half_total % 60} min"
+        == PROGRAMME["medio_dia"]["duracion_total"].split(",")[0]
+    )
+    breaks = [m for _, block, _, m in half if block == "Descanso"]
+    assert breaks == list(PROGRAMME["medio_dia"]["descansos"].values())
+    # Full day: the sessions (without breaks, lunch nor the end mark) add up to the heading.
+    sessions = sum(m for _, block, _, m in full if m and block not in {"Descanso", "Comida"})
+    stated = re.search(r"(\d+) h (\d+) min", PROGRAMME["dia_completo"]["duracion_total"])
+    assert sessions == int(stated.group(1)) * 60 + int(stated.group(2))
+
+
+def test_programmes_link_every_notebook_that_exists(site):
+    links = {a["href"] for a in page(site, "book/intro").select("article table a[href]")}
+    for number in PROGRAMME["dia_completo"]["minutos"]:
+        notebook = next((REPO / "notebooks").glob(f"{number}_*.ipynb"), None)
+        if notebook is not None and f"notebooks/{notebook.stem}" in toc_files():
+            assert any(f"{notebook.stem}.html" in href for href in links), (
+                f"El programa no enlaza el cuaderno {notebook.stem}"
+            )
+
+
+# --- The glossary -------------------------------------------------------------
+
+
+def test_glossary_defines_the_workshop_terms_once(site):
+    soup = page(site, "book/glosario")
+    terms = [
+        dt.get_text(" ", strip=True).replace("¶", "").strip()
+        for dt in soup.select("dl.glossary dt")
+    ]
+    assert len(terms) == len(set(terms)), "Un término definido dos veces"
+    for needed in (
+        "huella SHA-256",
+        "línea de comandos",
+        "hora del evento",
+        "marca de tiempo de recepción",
+        "decodificar",
+        "descriptor",
+        "identificador de inicio de sesión",
+        "EventID",
+        "Sysmon",
+    ):
+        assert any(needed in term for term in terms), f"Falta «{needed}» en el glosario"
+
+
+def test_book_pages_link_terms_to_the_glossary(site):
+    """Markdown links `glosario.md#term-…` resolve to real term anchors."""
+    anchors = {dt.get("id") for dt in page(site, "book/glosario").select("dl.glossary dt")}
+    used = 0
+    for doc in toc_files():
+        for link in page(site, doc).select('article a[href*="glosario.html#"]'):
+            target = link["href"].split("#", 1)[1]
+            assert target in anchors, f"{doc}: enlace a un término que no existe: {target}"
+            used += 1
+    assert used >= 10, "Las páginas casi no enlazan con el glosario"
