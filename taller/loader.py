@@ -23,16 +23,18 @@ Campo                           Tipo en pandas              Nota
 ``ProcessId`` y todo campo      ``Int64``                   Sysmon lo escribe en decimal
 terminado en ``ProcessId`` o                                ("3492") y Security en hexadecimal
 ``ProcessID``                                               ("0xda4"); ambos pasan a número
-``@timestamp``,                 ``datetime64[ns, UTC]``     se pueden restar y comparar
-``TimeGenerated``
+``@timestamp``,                 ``datetime64[ns, UTC]``     se pueden restar y comparar;
+``TimeGenerated``                                           ``@timestamp`` es cuándo lo recibió
+                                                            el colector: no sirve para ordenar
 otros enteros (``ThreadID``,    ``Int64``                   nullable: un hueco es ``<NA>``,
 ``RecordNumber``...)                                        nunca un ``float``
 texto, GUID (``ProcessGuid``),  ``string``                  tal cual: ``"0x1410"`` no se
 hexadecimal (``GrantedAccess``,                             convierte en número
 ``TargetLogonId``)
 ``EventTime``,                  ``datetime64[s]``           pyarrow reconoce
-``EventReceivedTime``           sin zona                    «AAAA-MM-DD hh:mm:ss»; es la hora
-                                                            local del colector, no UTC
+``EventReceivedTime``           sin zona                    «AAAA-MM-DD hh:mm:ss»: hora local
+                                                            del equipo del evento (y de su
+                                                            recogida), no UTC, al segundo
 ``UtcTime`` y otras fechas      ``string``                  pyarrow no reconoce las
 con fracciones de segundo                                   fracciones; conviértalas con
                                                             ``pd.to_datetime`` si hace falta
@@ -42,7 +44,10 @@ objetos y listas anidados       ``object`` (dict/list)
 ==============================  ==========================  ==================================
 
 Una conversión (de texto a entero o a fecha) solo se hace si todos los valores
-de la columna se pueden convertir; si no, la columna se deja como texto.
+de la columna se pueden convertir (también: que quepan en 64 bits o en
+``datetime64[ns]``); si no, la columna se deja como texto.
+
+Para ordenar eventos, la hora de cada uno en UTC es ``taller.event_time(df)``.
 """
 
 import os
