@@ -300,7 +300,7 @@ def cache(tmp_path, mirror, monkeypatch) -> Path:
     monkeypatch.setenv("TALLER_CACHE_DIR", str(folder))
     monkeypatch.setenv("TALLER_BASE_URL", mirror.url)
     monkeypatch.setenv("TALLER_TIMEOUT", "5")
-    monkeypatch.setenv("TALLER_REINTENTOS", "0")
+    monkeypatch.setenv("TALLER_RETRIES", "0")
     return folder
 
 

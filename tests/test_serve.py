@@ -47,7 +47,7 @@ def environment(cache: Path, base_url: str) -> dict:
         TALLER_CACHE_DIR=str(cache),
         TALLER_BASE_URL=base_url,
         TALLER_TIMEOUT="5",
-        TALLER_REINTENTOS="0",
+        TALLER_RETRIES="0",
         PYTHONUNBUFFERED="1",
     )
     return env
