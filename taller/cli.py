@@ -233,10 +233,13 @@ def _verify(args) -> int:
             "(de otro proceso)."
         )
     if found.orphans:
-        verb = "no pertenece" if len(found.orphans) == 1 else "no pertenecen"
+        one = len(found.orphans) == 1
+        verb, advice = (
+            ("no pertenece", "puede borrarlo") if one else ("no pertenecen", "puede borrarlos")
+        )
         print(
             f"{_plural(len(found.orphans), 'elemento', 'elementos')} de la caché {verb} a "
-            "ningún conjunto del catálogo (puede borrarlos):"
+            f"ningún conjunto del catálogo ({advice}):"
         )
         for path in found.orphans[:20]:
             print(f"    {path}")
