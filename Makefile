@@ -94,6 +94,7 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 
 datasets: $(RUNTIME)
 	$(BIN)/python -m taller descargar --todos
+	$(BIN)/python -m taller descargar --corpus  # el corpus de caza del cuaderno 09
 
 # La interfaz en español (jupyterlab/install_settings.py) y los cuadernos.
 lab: $(RUNTIME)
