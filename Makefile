@@ -131,7 +131,7 @@ bench: $(DEV) datasets
 	$(BIN)/python bench/run.py
 
 links: book
-	$(BIN)/python tests/enlaces.py
+	$(BIN)/python tests/links.py
 
 # Programas del sistema que las pruebas necesitan y pip no instala; la lista
 # está en .ci/system-packages, que también usa la integración continua.

@@ -1,5 +1,5 @@
-"""Build the site once per test session with `make book-only`, the same
-command and flags as `make book` (every Sphinx warning an error)."""
+"""El sitio se construye una vez por sesión de pruebas con `make book-only`, la
+misma orden y opciones que `make book` (todo aviso de Sphinx es un error)."""
 
 import subprocess
 import sys
@@ -12,7 +12,7 @@ SITE = REPO / "_build" / "html"
 
 
 def toc_files():
-    """Every document of `_toc.yml`, in reading order, as paths without suffix."""
+    """Cada documento de `_toc.yml`, en orden de lectura, como ruta sin extensión."""
     toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
     docs = [toc["root"]]
     for part in toc.get("parts", []):
@@ -21,7 +21,7 @@ def toc_files():
 
 
 def build_site():
-    """`make book-only` (the flags are the Makefile's) with this environment's jupyter-book."""
+    """`make book-only` (las opciones son las del Makefile) con el jupyter-book de este entorno."""
     result = subprocess.run(
         ["make", "--no-print-directory", "book-only", f"BIN={Path(sys.executable).parent}"],
         cwd=REPO,

@@ -1,9 +1,10 @@
-"""Binder: repo2docker must turn binder/ into an image with our Python, our
-pinned requirements, Java for Spark and every dataset already fetched.
+"""Binder: repo2docker debe convertir binder/ en una imagen con nuestro Python,
+las versiones fijadas del entorno del alumno, Java para Spark, el paquete taller
+instalado y todos los conjuntos de datos ya descargados.
 
-repo2docker runs with --no-build: it prints the Dockerfile it would build and
-needs no container engine. postBuild itself runs here against the local mirror
-(or, without it, the pinned upstream)."""
+repo2docker se ejecuta con --no-build: imprime el Dockerfile que construiría y
+no necesita motor de contenedores. postBuild sí se ejecuta aquí, contra el
+espejo local (o, sin él, contra la versión fija de upstream)."""
 
 import hashlib
 import os
@@ -21,7 +22,7 @@ from mirror import local_mirror
 
 BINDER = REPO / "binder"
 BIN = Path(sys.executable).parent
-# repo2docker builds the image for this user (mybinder.org uses jovyan, 1000).
+# repo2docker construye la imagen para este usuario (mybinder.org usa jovyan, 1000).
 NB_UID = "1000"
 
 
@@ -30,7 +31,7 @@ def catalogue(root=REPO):
 
 
 def spec_lines(path):
-    """The lines of a repo2docker spec file without comments or blank lines."""
+    """Las líneas de un archivo de repo2docker sin comentarios ni líneas vacías."""
     lines = (
         line.partition("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines()
     )
@@ -60,7 +61,7 @@ def dockerfile():
 
 
 def run_steps(dockerfile):
-    """The RUN instructions, continuation lines joined, in order."""
+    """Las instrucciones RUN, con las líneas de continuación unidas, en orden."""
     joined = re.sub(r"\\\n", " ", dockerfile)
     return [line.strip() for line in joined.splitlines() if line.startswith("RUN ")]
 
@@ -72,13 +73,13 @@ def position(dockerfile, needle):
 
 
 def test_requirements_are_the_learner_runtime_pins_listed_literally():
-    """A copy of requirements.txt, not `-r ../requirements.txt`: with only real
-    pins repo2docker installs them before copying the repository, so a new
-    commit reuses that layer instead of reinstalling everything."""
+    """Una copia de requirements.txt, no `-r ../requirements.txt`: con solo
+    versiones fijadas, repo2docker las instala antes de copiar el repositorio y
+    un commit nuevo reutiliza esa capa en lugar de reinstalarlo todo."""
     pins = spec_lines(REPO / "requirements.txt")
     assert spec_lines(BINDER / "requirements.txt") == pins
     assert pins and all("==" in line for line in pins)
-    # The maintainer's tools stay out of the learner's environment.
+    # Las herramientas del mantenedor no entran en el entorno del alumno.
     names = {line.split("==")[0].lower() for line in pins}
     assert not names & {
         "pytest",
@@ -94,8 +95,8 @@ def test_requirements_are_the_learner_runtime_pins_listed_literally():
 
 
 def test_pip_reads_every_root_pin_through_binder_requirements():
-    """What repo2docker runs from the repository root, resolved against this
-    environment (which has every pin installed): no index, no network."""
+    """Lo que repo2docker ejecuta desde la raíz del repositorio, resuelto contra
+    este entorno (que tiene todo instalado): sin índice y sin red."""
     result = subprocess.run(
         [
             sys.executable,
@@ -114,7 +115,7 @@ def test_pip_reads_every_root_pin_through_binder_requirements():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    # pip 23 names the file as included (binder/../requirements.txt), newer pips resolve it.
+    # pip nombra el archivo tal como se incluye o con la ruta resuelta, según la versión.
     satisfied = set(
         re.findall(
             r"Requirement already satisfied: (\S+==\S+) .*\(from -r \S*requirements\.txt",
@@ -142,16 +143,16 @@ def test_postbuild_is_an_executable_strict_bash_script_that_fetches_every_datase
     assert lines[0] in {"#!/usr/bin/env bash", "#!/bin/bash"}
     commands = spec_lines(post_build)
     assert commands[0] == "set -euo pipefail"
-    # The package itself, without touching the pinned dependencies.
+    # El paquete, sin tocar las dependencias fijadas.
     assert "python -m pip install --no-deps --no-cache-dir ." in commands
     assert "python -m taller descargar --todos" in commands
-    # No .venv on Binder: the image's python, never a path into a virtual environment.
+    # En Binder no hay .venv: el python de la imagen, nunca la ruta de un entorno virtual.
     assert not any(".venv" in command for command in commands)
 
 
 def test_repo2docker_uses_python_3_11(dockerfile):
-    # The conda environment comes from repo2docker's lock file for that Python;
-    # copied build files are named "<escaped path>-<hash>", "." escaped as "-2e".
+    # El entorno conda sale del archivo de bloqueo de repo2docker para ese Python;
+    # los archivos copiados se llaman «<ruta escapada>-<hash>», con «.» como «-2e».
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     sources = [
         re.sub(
@@ -173,7 +174,7 @@ def test_repo2docker_installs_the_apt_packages(dockerfile):
 
 
 def test_repo2docker_installs_requirements_before_copying_the_whole_repository(dockerfile):
-    # The early install step: a layer that only changes with the pins.
+    # La instalación temprana: una capa que solo cambia con las versiones fijadas.
     copy_repo = position(dockerfile, f"COPY --chown={NB_UID}:{NB_UID} src/ ${{REPO_DIR}}/")
     pip = position(dockerfile, 'pip install --no-cache-dir -r "binder/requirements.txt"')
     assert pip < copy_repo
@@ -183,22 +184,22 @@ def test_repo2docker_runs_postbuild_last(dockerfile):
     pip = position(dockerfile, 'pip install --no-cache-dir -r "binder/requirements.txt"')
     post_build = position(dockerfile, "RUN ./binder/postBuild")
     assert pip < post_build
-    # As the notebook user, from the repository root.
+    # Con el usuario de los cuadernos, desde la raíz del repositorio.
     user_before = re.findall(r"^USER (\S+)", dockerfile[:post_build], flags=re.M)[-1]
     assert user_before == "${NB_USER}"
 
 
 def test_postbuild_fetches_and_verifies_every_dataset(tmp_path):
-    """postBuild as Binder runs it: repository root, `python` from PATH, no .venv."""
-    # A copy of what the package needs, so that building it leaves nothing
-    # (build/, *.egg-info) in the working tree.
+    """postBuild como lo ejecuta Binder: desde la raíz, `python` del PATH, sin .venv."""
+    # Una copia de lo que necesita el paquete, para que construirlo no deje nada
+    # (build/, *.egg-info) en el árbol de trabajo.
     checkout = tmp_path / "repo"
     for part in ("binder", "taller", "jupyterlab"):
         shutil.copytree(REPO / part, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
     for part in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(REPO / part, checkout / part)
-    # `pip install .` goes into a throwaway virtual environment, not into this
-    # one; that environment sees our pinned packages through PYTHONPATH.
+    # `pip install .` instala en un entorno virtual desechable, no en este; ese
+    # entorno ve nuestros paquetes fijados a través de PYTHONPATH.
     image = tmp_path / "image"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", image], check=True)
     env = dict(os.environ)
@@ -210,8 +211,8 @@ def test_postbuild_fetches_and_verifies_every_dataset(tmp_path):
     env["JUPYTERLAB_SETTINGS_DIR"] = str(tmp_path / "user-settings")
     if local_mirror():
         env["TALLER_BASE_URL"] = str(local_mirror())
-    # Without the mirror (GitHub Actions), TALLER_BASE_URL from the environment
-    # or, if unset, the pinned upstream URL: both are real downloads.
+    # Sin el espejo (GitHub Actions), TALLER_BASE_URL del entorno o, si no está,
+    # la URL fija de upstream: las dos son descargas reales.
     result = subprocess.run(
         [checkout / "binder" / "postBuild"],
         cwd=tmp_path,

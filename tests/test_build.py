@@ -1,11 +1,13 @@
-"""The build itself: two pinned environments, one place for each shared setting.
+"""El montaje: dos entornos fijados y un solo sitio para cada ajuste compartido.
 
-- Every third-party module the project imports (package, tests, bench, scripts,
-  book extensions, notebooks) is pinned with == in requirements.txt (the
-  learner's runtime) or requirements-dev.txt (the maintainer's, on top of it).
-- The mirror location lives only in tests/mirror.py, the book flags only in the
-  Makefile, the system packages only in .ci/system-packages.
-- pre-commit runs the same ruff as `make check`; every layer is a registered marker.
+- Todo módulo de terceros que importa el proyecto (paquete, pruebas, bench,
+  scripts, extensiones del libro, cuadernos) está fijado con == en
+  requirements.txt (el entorno del alumno) o en requirements-dev.txt (el del
+  mantenedor, que incluye el anterior).
+- Dónde está el espejo lo dice solo tests/mirror.py; las opciones del libro
+  están solo en el Makefile; los programas del sistema, solo en
+  .ci/system-packages.
+- pre-commit usa el mismo ruff que `make check`; cada capa es una marca registrada.
 """
 
 import ast
@@ -24,7 +26,7 @@ SOURCES = ["taller", "tests", "bench", "scripts", "book/_ext", "jupyterlab", "do
 
 
 def pins(name):
-    """{distribution (normalised): version} pinned in a requirements file, with its -r includes."""
+    """{distribución (normalizada): versión} fijadas en un archivo de requisitos y sus -r."""
     found = {}
     for line in (REPO / name).read_text(encoding="utf-8").splitlines():
         line = line.partition("#")[0].strip()
@@ -62,8 +64,8 @@ def notebook_code(path):
 
 
 def project_imports():
-    """{top-level module: first file importing it}, without the standard library
-    and without the project's own modules."""
+    """{módulo de primer nivel: primer archivo que lo importa}, sin la biblioteca
+    estándar ni los módulos del propio proyecto."""
     local = {"taller"}
     files = []
     for folder in SOURCES:
@@ -129,7 +131,7 @@ def code_files(folders=(*SOURCES, "notebooks", ".ci", ".github")):
 
 
 def code_of(path):
-    """What a file runs, without its comments (the text may mention the settings)."""
+    """Lo que ejecuta un archivo, sin comentarios (el texto puede nombrar los ajustes)."""
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix == ".py":
         return "\n".join(
@@ -158,6 +160,6 @@ def test_one_place_for_the_book_flags():
 
 
 def test_one_place_for_the_system_packages():
-    # What `make system-check` and .ci/run check (the spelling test may still
-    # name the package in its own error message).
+    # Lo que comprueban `make system-check` y .ci/run (la prueba de ortografía
+    # puede nombrar el paquete en su propio mensaje de error).
     assert places(r"hunspell-es", folders=(".ci", ".github")) == [".ci/system-packages"]

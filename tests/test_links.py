@@ -1,5 +1,6 @@
-"""Every internal link and cross-reference of the built site resolves; external
-links are listed for the maintainers (`make enlaces`), never fetched here."""
+"""Todo enlace interno y referencia cruzada del sitio construido lleva a algún
+sitio; los externos se listan para quien mantiene el taller (`make links`) y
+aquí nunca se visitan."""
 
 import subprocess
 import sys
@@ -8,7 +9,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup
 
 from built_site import REPO, toc_files
-from enlaces import broken_internal_links, external_links, html_pages
+from links import broken_internal_links, external_links, html_pages
 
 
 def test_every_internal_link_resolves(site):
@@ -35,7 +36,7 @@ def test_checker_finds_missing_files_and_fragments(tmp_path):
 
 def test_external_links_report(site, tmp_path):
     report = tmp_path / "enlaces-externos.txt"
-    result = subprocess.run([sys.executable, REPO / "tests" / "enlaces.py", site, report],
+    result = subprocess.run([sys.executable, REPO / "tests" / "links.py", site, report],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     lines = [line for line in report.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]

@@ -1,16 +1,17 @@
-"""Links of the built site (_build/html): internal ones must resolve (checked by
-tests/test_links.py); external ones are only listed, never fetched.
+"""Enlaces del sitio construido (_build/html): los internos deben llevar a algún
+sitio (lo comprueba tests/test_links.py); los externos solo se listan, nunca se
+visitan.
 
-`make enlaces` runs this file: it writes _build/enlaces-externos.txt, one
-external URL a line, sorted and unique, with the pages that use it, so that the
-maintainers can check them by hand when online.
+`make links` ejecuta este archivo: escribe _build/enlaces-externos.txt, una URL
+externa por línea, ordenadas y sin repetir, con las páginas que la usan, para
+que quien mantiene el taller las compruebe a mano cuando tenga conexión.
 
-    python tests/enlaces.py [SITIO] [INFORME]
+    python tests/links.py [SITIO] [INFORME]
 """
 
 import sys
 from collections import defaultdict
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -20,32 +21,45 @@ REPO = Path(__file__).resolve().parent.parent
 SITE = REPO / "_build" / "html"
 REPORT = REPO / "_build" / "enlaces-externos.txt"
 
-# Attributes that point at another file or page.
-LINK_ATTRIBUTES = {"a": "href", "link": "href", "img": "src", "script": "src",
-                   "source": "src", "iframe": "src", "video": "src", "audio": "src"}
+# Atributos que apuntan a otro archivo o página.
+LINK_ATTRIBUTES = {
+    "a": "href",
+    "link": "href",
+    "img": "src",
+    "script": "src",
+    "source": "src",
+    "iframe": "src",
+    "video": "src",
+    "audio": "src",
+}
 EXTERNAL_SCHEMES = {"http", "https", "ftp"}
 
 
 def html_pages(site: Path):
-    # _static/*.html are theme template fragments copied as they are, not pages.
-    return sorted(path for path in site.rglob("*.html")
-                  if not {"_sources", "_static"}.intersection(path.relative_to(site).parts))
+    # _static/*.html son fragmentos de plantilla del tema copiados tal cual, no páginas.
+    return sorted(
+        path
+        for path in site.rglob("*.html")
+        if not {"_sources", "_static"}.intersection(path.relative_to(site).parts)
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
-@lru_cache(maxsize=None)
+@cache
 def anchors(path: Path) -> frozenset:
     soup = parse(path)
-    return frozenset([tag["id"] for tag in soup.find_all(id=True)]
-                     + [tag["name"] for tag in soup.find_all("a", attrs={"name": True})])
+    return frozenset(
+        [tag["id"] for tag in soup.find_all(id=True)]
+        + [tag["name"] for tag in soup.find_all("a", attrs={"name": True})]
+    )
 
 
 def references(site: Path, page: Path):
-    """(tag, url) for every link-like attribute of a page."""
+    """(etiqueta, url) de cada atributo con un enlace de una página."""
     for tag in parse(page).find_all(list(LINK_ATTRIBUTES)):
         value = tag.get(LINK_ATTRIBUTES[tag.name])
         if value and value.strip():
@@ -61,14 +75,14 @@ def is_external(url: str) -> bool:
 
 
 def broken_internal_links(site: Path):
-    """['page.html: href → reason'] for every relative link that does not resolve."""
+    """['página.html: href → motivo'] de cada enlace relativo que no lleva a nada."""
     problems = []
     for page in html_pages(site):
         name = page.relative_to(site).as_posix()
-        for tag, url in references(site, page):
+        for _tag, url in references(site, page):
             parts = urlsplit(url)
             if is_external(url) or parts.scheme:
-                continue  # other hosts, mailto:, data:, javascript:...
+                continue  # otros servidores, mailto:, data:, javascript:...
             if parts.path:
                 target = page.parent / unquote(parts.path)
                 if parts.path.endswith("/") or target.is_dir():
@@ -79,27 +93,37 @@ def broken_internal_links(site: Path):
             if site.resolve() not in resolved.parents:
                 problems.append(f"{name}: {url} → sale del sitio")
             elif not resolved.is_file():
-                problems.append(f"{name}: {url} → no existe {resolved.relative_to(site.resolve())}")
-            elif parts.fragment and resolved.suffix == ".html" \
-                    and unquote(parts.fragment) not in anchors(resolved):
+                problems.append(
+                    f"{name}: {url} → no existe {resolved.relative_to(site.resolve())}"
+                )
+            elif (
+                parts.fragment
+                and resolved.suffix == ".html"
+                and unquote(parts.fragment) not in anchors(resolved)
+            ):
                 problems.append(f"{name}: {url} → no hay ningún id «{unquote(parts.fragment)}»")
     return problems
 
 
 def external_links(site: Path):
-    """{url: {pages that link to it}} for every external link or image of the site."""
+    """{url: {páginas que la enlazan}} de cada enlace o imagen externos del sitio."""
     found = defaultdict(set)
     for page in html_pages(site):
         name = page.relative_to(site).as_posix()
         for tag, url in references(site, page):
-            local = urlsplit(url).hostname in {"127.0.0.1", "localhost"}  # the reader's own machine
+            local = urlsplit(url).hostname in {
+                "127.0.0.1",
+                "localhost",
+            }  # la máquina del propio lector
             if tag.name in ("a", "img") and is_external(url) and not local:
                 found[url].add(name)
     return found
 
 
 def write_report(site: Path = SITE, report: Path = REPORT) -> int:
-    assert (site / "index.html").is_file(), f"No hay sitio construido en {site}: ejecute antes «make book»"
+    assert (site / "index.html").is_file(), (
+        f"No hay sitio construido en {site}: ejecute antes «make book»"
+    )
     links = external_links(site)
     every_page = {page.relative_to(site).as_posix() for page in html_pages(site)}
     lines = []
@@ -109,7 +133,8 @@ def write_report(site: Path = SITE, report: Path = REPORT) -> int:
         lines.append(f"{url}\t{where}")
     header = [
         "# Enlaces externos del sitio construido: compruébelos a mano con conexión.",
-        "# Una URL por línea, ordenadas y sin repetir; tras el tabulador, las páginas que la usan.",
+        "# Una URL por línea, ordenadas y sin repetir;"
+        " tras el tabulador, las páginas que la usan.",
     ]
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text("\n".join(header + lines) + "\n", encoding="utf-8")
