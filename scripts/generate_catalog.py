@@ -101,6 +101,7 @@ HEADER = """\
 # las capturas de red llevan «_red»):
 #   id         identificador de Security-Datasets (SDWIN-... o el UUID de los
 #              conjuntos compuestos); null si upstream no publica ficha.
+#   ficha      ruta de la ficha de metadatos en upstream; null si no hay.
 #   titulo     título de la ficha de metadatos de upstream.
 #   tipo       host (eventos de un equipo), red (capturas de tráfico) o nube.
 #   tecnicas   técnicas de MITRE ATT&CK (Txxxx o Txxxx.yyy).
@@ -229,7 +230,9 @@ def generate(mirror: Path) -> str:
             if path is None:
                 broken.append(link)
             elif path not in linked:  # la primera ficha que lo enlaza
-                linked[path] = (card, str(item.get("type", "")).lower())
+                folder = card_path.parent.relative_to(mirror).as_posix()
+                linked[path] = (card, str(item.get("type", "")).lower(),
+                                f"{folder}/{card_path.name}")
         if broken:
             techniques, tactics = attack(card)
             folder = card_path.parent.relative_to(mirror).as_posix()
@@ -260,12 +263,13 @@ def generate(mirror: Path) -> str:
             digest = hashlib.sha256(archive.read_bytes()).hexdigest()
             if digest != sums[path]:
                 raise SystemExit(f"{path}: la huella no coincide con SHA256SUMS")
-        entry = {"id": None, "titulo": name, "tipo": kinds[path],
-                 "tecnicas": [], "tacticas": []}
+        entry = {"id": None, "ficha": None, "titulo": name,
+                 "tipo": kinds[path], "tecnicas": [], "tacticas": []}
         if path in linked:
-            card = linked[path][0]
+            card, _, card_path = linked[path]
             techniques, tactics = attack(card)
-            entry.update(id=card["id"], titulo=str(card["title"]).strip(),
+            entry.update(id=card["id"], ficha=card_path,
+                         titulo=str(card["title"]).strip(),
                          tecnicas=techniques, tacticas=tactics)
         entry.update(
             ruta=path,
