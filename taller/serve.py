@@ -195,14 +195,20 @@ def serve(address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> int:
         )
         return 1
     port = server.server_address[1]
-    total = len(catalog.selection())
+    lessons = {"/datasets/" + entry.relative_path for entry in catalog.selection()}
+    corpus = {"/datasets/" + entry.relative_path for entry in catalog.corpus()}
+    hunting = len(corpus & files.keys())
     print(
-        f"Espejo del aula: {len(files)} de {total} conjuntos verificados, solo lectura, "
-        f"en {address}:{port}."
+        f"Espejo del aula: {len(lessons & files.keys())} de {len(lessons)} conjuntos "
+        "verificados (los de las lecciones)"
+        + (f" y {hunting} de {len(corpus)} del corpus de caza" if hunting else "")
+        + f", solo lectura, en {address}:{port}."
     )
     print("Los asistentes descargan los datos con:")
     for url in urls(address, port):
         print(f"  TALLER_BASE_URL={url} python -m taller descargar --todos")
+        if corpus & files.keys():  # el corpus de caza del cuaderno 09
+            print(f"  TALLER_BASE_URL={url} python -m taller descargar --corpus")
     print("Pulse Ctrl+C para pararlo.", flush=True)
     try:
         server.serve_forever()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from built_site import REPO
 
 CATALOGUE = {  # los de las lecciones (seleccion): lo que el espejo del aula debe tener
@@ -278,3 +279,28 @@ def test_the_extracted_files_exist_in_the_cache_yet_are_not_served(served, instr
     extracted = instructor_cache / folder / entry["contenido"][0]
     assert extracted.is_file()
     assert served.get(f"/datasets/{folder}/{entry['contenido'][0]}")[0] == 404
+
+
+def test_the_hunting_corpus_is_served_and_announced_when_the_instructor_has_it(
+    instructor_cache, mirror_root, tmp_path
+):
+    """The corpus of notebook 09 (`descargar --corpus`) goes through the mirror too."""
+    from taller import catalog
+
+    hunt = min((e for e in catalog.corpus() if e.size and not e.selected), key=lambda e: e.size)
+    cache = tmp_path / "datasets"
+    shutil.copytree(instructor_cache, cache, symlinks=True)
+    fetched = taller("descargar", hunt.name, env=environment(cache, str(mirror_root)))
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+
+    mirror = Mirror(cache)
+    try:
+        assert mirror.url, "".join(mirror.output)
+        banner = "".join(mirror.output)
+        in_corpus = {entry.name for entry in catalog.corpus()} & {hunt.name, *SERVED}
+        assert f" y {len(in_corpus)} de {len(catalog.corpus())} del corpus de caza" in banner
+        assert f"TALLER_BASE_URL={mirror.url} python -m taller descargar --corpus" in banner
+        attendee = taller("descargar", hunt.name, env=environment(tmp_path / "a", mirror.url))
+        assert attendee.returncode == 0, attendee.stdout + attendee.stderr
+    finally:
+        mirror.stop()
