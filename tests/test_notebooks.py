@@ -8,7 +8,8 @@ committed `.ipynb` files (fast, no kernel):
   «Qué hace falta registrar» in every notebook that loads events;
 - the time line ``**Tiempo:** 25 min en el programa de medio día · 40 min en
   el de día completo`` (or ``**Tiempo:** fuera del programa de medio día · …``)
-  agrees with ``book/programa.yml``, the single source of both programmes;
+  agrees with ``book/programa.yml``, the single source of both programmes,
+  and so do the two tables of the intro page (``book/intro.md``);
 - the time rule (also stated in ``book/programa.yml``): words / 130 + 1 per
   lesson code cell + the «⏱ N min» of each exercise. The core path (no
   «Para profundizar» blocks, no exercise marked «(opcional)») fits the
@@ -263,6 +264,34 @@ def test_every_programmed_notebook_is_there():
         "los cuadernos no coinciden con los de book/programa.yml"
     )
     assert sorted(HALF_DAY) == sorted(FULL_DAY)
+
+
+def intro_programmes():
+    """{"medio_dia": {"01": 15, …}, "dia_completo": {…}} from the intro page's tables."""
+    text = (REPO / "book" / "intro.md").read_text(encoding="utf-8")
+    found, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("### Medio día"):
+            current = found.setdefault("medio_dia", {})
+        elif line.startswith("### Día completo"):
+            current = found.setdefault("dia_completo", {})
+        elif line.startswith("#"):
+            current = None
+        elif current is not None:
+            match = re.search(r"notebooks/(\d\d)_\w+`.*\|\s*(\d+)\s*\|\s*$", line)
+            if match:
+                current[match[1]] = int(match[2])
+    return found
+
+
+def test_intro_page_states_the_same_programmes():
+    stated = intro_programmes()
+    assert stated.get("medio_dia") == {k: v for k, v in HALF_DAY.items() if v is not None}, (
+        "book/intro.md (medio día) no coincide con book/programa.yml"
+    )
+    assert stated.get("dia_completo") == FULL_DAY, (
+        "book/intro.md (día completo) no coincide con book/programa.yml"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, **ids)
