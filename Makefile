@@ -74,8 +74,7 @@ venv:
 	  { test ! -e $(VENV) || echo "El entorno $(VENV) está incompleto o es de otra versión de Python: se rehace."; } && \
 	  rm -rf $(VENV) && \
 	  echo "Creando el entorno virtual $(VENV) con $$($(PYTHON) --version)..." && \
-	  $(PYTHON) -m venv $(VENV) && \
-	  $(BIN)/python -m pip install --quiet --upgrade pip; }
+	  $(PYTHON) -m venv $(VENV); }
 
 $(RUNTIME): requirements.txt pyproject.toml | venv
 	@echo "Instalando el entorno del alumno (requirements.txt) en $(VENV)."
