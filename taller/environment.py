@@ -148,10 +148,13 @@ def check_packages(
         elif pin is not None and installed != pin:
             different.append(f"{name} {installed} (el taller fija {pin})")
     details = tuple([f"falta {name}" for name in missing] + different)
-    install = (
-        "Instale las versiones del taller con `pip install -r requirements.txt` "
-        "(o `make lab`, que crea el entorno)."
-    )
+    if pins:
+        install = (
+            "Instale las versiones del taller con `pip install -r requirements.txt` "
+            "(o `make lab`, que crea el entorno)."
+        )
+    else:  # paquete instalado fuera del repositorio (Colab): sin requirements.txt
+        install = f"Instálelos en el cuaderno con `%pip install {' '.join(missing)}`."
     if essential_missing:
         names = ", ".join(essential_missing)
         return Finding(

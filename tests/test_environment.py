@@ -215,3 +215,8 @@ def test_an_incomplete_corpus_only_warns(fake_cache):
     entry.archive_path.parent.mkdir(parents=True)
     entry.archive_path.write_bytes(b"x")
     assert environment.check_corpus([entry]).status == OK
+
+
+def test_outside_the_repository_it_says_what_to_pip_install():
+    finding = environment.check_packages({}, lambda name: None if name == "pyspark" else "1")
+    assert finding.status == MISSING and "%pip install pyspark" in finding.advice
