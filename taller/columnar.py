@@ -172,11 +172,15 @@ def _write_parquet(table: pa.Table, target: Path) -> tuple[int, str]:
 
 def _read_parquet(data: bytes) -> pa.Table:
     """La tabla de una copia (ya verificada), con los tipos exactos del JSON."""
-    table = pq.read_table(pa.BufferReader(data), page_checksum_verification=True)
+    # Las sumas por página quedan en la copia para otros motores; aquí ya se ha
+    # comprobado la huella SHA-256 de la copia entera, que es más estricta.
+    table = pq.read_table(pa.BufferReader(data))
     metadata = table.schema.metadata or {}
     if _SCHEMA_KEY in metadata:
         schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(metadata[_SCHEMA_KEY])))
-        table = table.cast(schema)
+        for index, field in enumerate(schema):  # solo las que Parquet cambió (segundos)
+            if table.schema.field(index).type != field.type:
+                table = table.set_column(index, field, table.column(index).cast(field.type))
     return table.replace_schema_metadata(None)
 
 
