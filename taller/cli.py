@@ -201,8 +201,7 @@ def _verify(args) -> int:
         print(f"{entry.name}: {state}")
 
     found = cache.survey(root, entries)
-    for path in found.stale:
-        files.remove(path)
+    removed = [path for path in found.stale if files.remove(path)]
     print()
     if damaged:
         print(
@@ -221,11 +220,16 @@ def _verify(args) -> int:
             f"Faltan {_plural(len(missing), 'conjunto', 'conjuntos')}: descárguelos con "
             "`python -m taller descargar --todos` antes de trabajar sin conexión."
         )
-    if found.stale:
+    if removed:
         print(
             "Se han borrado "
-            f"{_plural(len(found.stale), 'temporal abandonado', 'temporales abandonados')} "
+            f"{_plural(len(removed), 'temporal abandonado', 'temporales abandonados')} "
             "por descargas o extracciones interrumpidas."
+        )
+    if len(removed) < len(found.stale):
+        print(
+            f"No se pudieron borrar {len(found.stale) - len(removed)} temporales abandonados "
+            "(¿caché de solo lectura?)."
         )
     if found.busy:
         print(

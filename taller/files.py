@@ -128,19 +128,22 @@ def stale_temporaries(folder: Path) -> list[Path]:
     return [folder / name for name in names if is_temporary(name) and is_stale(folder / name, now)]
 
 
-def remove(path: Path) -> None:
-    """Borra un archivo o una carpeta entera; lo que ya no existe no es un error."""
+def remove(path: Path) -> bool:
+    """Borra un archivo o una carpeta entera, si se puede; dice si ya no está."""
     import shutil
 
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except FileNotFoundError:
+        pass
+    except OSError:  # caché de solo lectura: se deja como está
+        return False
+    return True
 
 
 def clean_stale_temporaries(folder: Path) -> int:
-    """Borra los temporales abandonados de `folder` y dice cuántos había."""
-    found = stale_temporaries(folder)
-    for path in found:
-        remove(path)
-    return len(found)
+    """Borra los temporales abandonados de `folder` y dice cuántos ha borrado."""
+    return sum(remove(path) for path in stale_temporaries(folder))
