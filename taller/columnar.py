@@ -192,6 +192,7 @@ def _build(entry: catalog.Dataset, state: cache.ParquetState) -> tuple[Path | No
     table = read_json_table(json_file, entry.name)
     target = entry.extract_dir / cache.parquet_name(member)
     try:
+        files.clean_stale_temporaries(target.parent)
         size, digest = _write_parquet(table, target)
         if manifest is not None:
             cache.record_parquet(entry, member, target.name, size, digest)

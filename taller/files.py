@@ -8,8 +8,8 @@ empieza por ``.taller-<pid>-`` (el número del proceso que lo escribe) y se
 renombra al nombre definitivo solo cuando está completo y verificado. Si un
 proceso muere a mitad (Ctrl+C dos veces, ``kill -9``, un corte de luz), su
 temporal queda huérfano; `stale_temporaries` lo reconoce porque su proceso ya
-no existe (o, si no se puede saber, porque lleva `STALE_AFTER` segundos sin
-cambiar) y la siguiente ejecución lo borra.
+no existe y lleva un minuto sin cambiar (o, si no se puede saber, porque lleva
+`STALE_AFTER` segundos sin cambiar) y la siguiente ejecución lo borra.
 """
 
 import functools
@@ -27,6 +27,8 @@ _OWN_TEMPORARY = re.compile(rf"^{re.escape(TEMP_PREFIX)}(\d+)-")
 # Un temporal sin proceso conocido que lleva esto sin cambiar está abandonado:
 # una descarga viva escribe como mucho cada TALLER_TIMEOUT segundos.
 STALE_AFTER = 15 * 60
+# El de un proceso que ya no existe, tras esto sin cambiar.
+DEAD_AFTER = 60
 _CHUNK = 1 << 20
 
 
@@ -107,14 +109,19 @@ def _alive(pid: int) -> bool:
 
 
 def is_stale(path: Path, now: float | None = None) -> bool:
-    """¿Es un temporal abandonado por un proceso que ya no existe o que dejó de escribir?"""
-    own = _OWN_TEMPORARY.match(path.name)
-    if own and not _alive(int(own.group(1))):
-        return True
+    """¿Es un temporal abandonado por un proceso que ya no existe o que dejó de escribir?
+
+    Un proceso que no existe en esta máquina podría existir en otra que comparte
+    la caché (un contenedor con la carpeta montada): por eso además se exige que
+    el temporal lleve `DEAD_AFTER` segundos sin cambiar.
+    """
     try:
         age = (now or time.time()) - path.lstat().st_mtime
     except OSError:
         return False
+    own = _OWN_TEMPORARY.match(path.name)
+    if own and age > DEAD_AFTER and not _alive(int(own.group(1))):
+        return True
     return age > STALE_AFTER
 
 

@@ -410,7 +410,9 @@ def test_6_a_download_killed_with_sigkill_leaves_a_temporary_that_is_cleaned(
     os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
     left = [p for p in folder.iterdir() if files.is_temporary(p.name)]
-    assert len(left) == 1 and files.is_stale(left[0])
+    assert len(left) == 1 and not files.is_stale(left[0])  # aún reciente
+    os.utime(left[0], (time.time() - files.DEAD_AFTER - 1,) * 2)  # un minuto después
+    assert files.is_stale(left[0])
     fake_mirror.released.set()
 
     code, out, _ = run_cli(capsys, "verificar")
