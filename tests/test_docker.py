@@ -254,6 +254,32 @@ def test_datasets_are_fetched_at_build_time_from_an_overridable_base_url():
     )
 
 
+def test_notebooks_import_taller_and_find_the_data_baked_into_the_image():
+    """Kernels start in notebooks/: taller must be importable without installing it
+    from GitHub, and its cache must be the folder filled at build time."""
+    env = {}
+    for arguments in arguments_of("ENV"):
+        for pair in shlex.split(arguments):
+            key, _, value = pair.partition("=")
+            env[key] = value
+    repo = "/home/jovyan/analisis-datos-jupyter"
+    assert env["PYTHONPATH"] == repo
+    assert env["TALLER_CACHE_DIR"] == f"{repo}/datasets"
+    sequence = instructions()
+    fetch = next(
+        i
+        for i, (keyword, arguments) in enumerate(sequence)
+        if keyword == "RUN" and "descargar --todos" in arguments
+    )
+    assert "descargar --corpus" in sequence[fetch][1]  # notebook 09 offline too
+    workdirs = [arguments for keyword, arguments in sequence[:fetch] if keyword == "WORKDIR"]
+    assert workdirs[-1] == repo
+    assert any(
+        keyword == "ENV" and "TALLER_CACHE_DIR" in arguments
+        for keyword, arguments in sequence[:fetch]
+    )
+
+
 def test_oci_labels():
     found = labels()
     for key in ("source", "licenses", "version", "title", "description"):
