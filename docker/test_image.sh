@@ -14,8 +14,9 @@
 #   2. la prueba de humo (docker/smoke_test.py): token, carpetas, escritura en
 #      trabajo/, interfaz en español y núcleo de Python;
 #   3. que trabajo/ es de UID 1000 en el equipo;
-#   4. que todos los cuadernos pasan nbval dentro del contenedor, con las
-#      versiones de pytest y nbval de requirements-dev.txt.
+#   4. que el Python de la imagen es el de binder/runtime.txt;
+#   5. que todos los cuadernos pasan nbval dentro del contenedor y sin red, con
+#      las versiones de pytest y nbval de requirements-dev.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,13 +68,26 @@ if [ "$owner" != 1000 ]; then
   exit 1
 fi
 
-echo "== Cuadernos con nbval dentro del contenedor"
+echo "== El Python de la imagen es el de los cuadernos (binder/runtime.txt)"
+expected="$(sed -n 's/^python-//p' binder/runtime.txt)"
+actual="$("${compose[@]}" exec -T taller python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+if [ "$actual" != "$expected" ]; then
+  echo "Error: la imagen trae Python $actual y los cuadernos se ejecutan con $expected." >&2
+  exit 1
+fi
+
+echo "== Cuadernos con nbval dentro del contenedor, sin conexión"
 pins="$(grep -E '^(pytest|nbval)==' requirements-dev.txt | tr '\n' ' ')"
 repo=/home/jovyan/analisis-datos-jupyter
 "${compose[@]}" exec -T taller mkdir -p "$repo/tests"
 docker cp tests/nbval_sanitize.cfg "$container:$repo/tests/nbval_sanitize.cfg"
 # shellcheck disable=SC2086  # $pins son varias palabras a propósito
 "${compose[@]}" exec -T taller python -m pip install --user --quiet $pins
+# Instaladas las herramientas de prueba, el contenedor se queda sin red: los
+# cuadernos deben funcionar solo con lo que trae la imagen.
+for network in $(docker inspect --format '{{range $name, $value := .NetworkSettings.Networks}}{{$name}} {{end}}' "$container"); do
+  docker network disconnect "$network" "$container"
+done
 "${compose[@]}" exec -T --workdir "$repo" taller python -m pytest -p no:cacheprovider \
   --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900 notebooks
 

@@ -192,6 +192,9 @@ def test_the_image_test_script_is_clean_and_checks_what_the_issue_asks():
     assert "--escribible trabajo" in commands
     assert re.search(r"pytest .*--nbval .*notebooks$", commands, re.S | re.M)
     assert '"$owner" != 1000' in commands
+    # The image's Python is the notebooks' one, and the notebooks run without network.
+    assert "binder/runtime.txt" in commands
+    assert commands.index("docker network disconnect") < commands.index("python -m pytest")
     # The pins it installs in the container exist.
     dev = (REPO / "requirements-dev.txt").read_text(encoding="utf-8")
     for package in ("pytest", "nbval"):
