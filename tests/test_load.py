@@ -400,8 +400,10 @@ def assert_refused(source, *phrases):
 
 
 @pytest.fixture
-def untouched(cache):
-    """Comprueba al final que la caché no cambió."""
+def untouched():
+    """Comprueba al final que la caché no cambió (sin datos reales: la capa unit
+    da a cada prueba una caché vacía propia)."""
+    cache = catalog.cache_dir()
     before = tree(cache)
     yield cache
     assert tree(cache) == before
@@ -413,8 +415,8 @@ def test_corrupt_zip(tmp_path, untouched):
     assert_refused(path, "«roto.zip» está dañado o incompleto")
 
 
-def test_truncated_zip(tmp_path, untouched, mirror_root):
-    real = (mirror_root / catalog.datasets()["covenant_psremoting_command"].path).read_bytes()
+def test_truncated_zip(tmp_path, untouched):
+    real = make_zip(tmp_path / "entero.zip", {"eventos.json": EVENT * 5000}).read_bytes()
     path = tmp_path / "cortado.zip"
     path.write_bytes(real[: len(real) // 2])
     assert_refused(path, "«cortado.zip» está dañado o incompleto", "Vuelva a descargarlo")
