@@ -33,7 +33,7 @@ def url_path(name):
 
 
 def tree(root):
-    """Todo lo que hay bajo `root` (ficheros y carpetas, también temporales ocultos)."""
+    """Todo lo que hay bajo `root` (archivos y carpetas, también temporales ocultos)."""
     return sorted(str(path.relative_to(root)) for path in root.rglob("*")) if root.exists() else []
 
 
