@@ -91,8 +91,10 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 
 # --- Para seguir el taller ----------------------------------------------------
 
+# Los conjuntos de las lecciones y el corpus de caza del cuaderno 09.
 datasets: $(RUNTIME)
 	$(BIN)/python -m taller descargar --todos
+	$(BIN)/python -m taller descargar --corpus
 	$(BIN)/python -m taller descargar --corpus  # el corpus de caza del cuaderno 09
 
 # La interfaz en español (jupyterlab/install_settings.py) y los cuadernos.

@@ -20,9 +20,9 @@ Una prueba (o un archivo, con ``pytestmark``) puede declarar su capa con
 
 Los datos: `mirror_root` es la copia local de Security-Datasets si existe
 (``tests/mirror.py`` dice dónde se busca) y, si no, una carpeta con la misma
-estructura hecha con lo que descarga ``python -m taller descargar --todos``
-desde ``TALLER_BASE_URL`` o, sin esa variable, desde la versión fija de
-upstream; nunca se exige que el espejo exista.
+estructura hecha con lo que descarga ``python -m taller descargar`` desde
+``TALLER_BASE_URL`` o, sin esa variable, desde la versión fija de upstream;
+nunca se exige que el espejo exista.
 
 El espejo HTTP: un servidor real en 127.0.0.1 (puerto efímero, en un hilo)
 que sirve esa carpeta, como haría GitHub o el espejo de un instructor, y que
@@ -36,10 +36,12 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import requests
 
 from mirror import REPO, local_mirror
 from taller import catalog
@@ -213,15 +215,18 @@ class MirrorServer:
 def _download_mirror(root: Path) -> Path:
     """Una carpeta como el espejo, con lo que descarga `taller` por su camino normal.
 
-    ``python -m taller descargar --todos`` (en un proceso aparte y con el entorno
+    ``python -m taller descargar`` (en un proceso aparte y con el entorno
     original: ``TALLER_BASE_URL`` o upstream, y la caché de siempre, que así
-    sirve también a los cuadernos) descarga y verifica cada archivo; aquí se
-    copian a su ruta de upstream y se añaden las fichas de metadatos de
-    upstream que comprueba ``test_catalog.py``.
+    sirve también a los cuadernos) descarga y verifica cada archivo del catálogo
+    cuyo tamaño se conoce (los del espejo); aquí se copian a su ruta de upstream
+    y se añaden las fichas de metadatos de upstream que comprueba
+    ``test_catalog.py``. Sin el SHA256SUMS del espejo, las pruebas que comparan
+    el catálogo con todo upstream se saltan solas.
     """
+    entries = [entry for entry in catalog.datasets().values() if entry.size is not None]
     env = {**ORIGINAL_ENV, "PYTHONPATH": str(REPO)}
     result = subprocess.run(
-        [sys.executable, "-m", "taller", "descargar", "--todos"],
+        [sys.executable, "-m", "taller", "descargar", *(entry.name for entry in entries)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -230,32 +235,35 @@ def _download_mirror(root: Path) -> Path:
     )
     assert result.returncode == 0, (
         "Sin espejo local (tests/mirror.py), las pruebas de datos los descargan con "
-        "`python -m taller descargar --todos`, que falló:\n"
+        "`python -m taller descargar`, que falló:\n"
         f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
     )
     cache = Path(ORIGINAL_ENV.get("TALLER_CACHE_DIR") or REPO / "datasets").expanduser()
-    base = (ORIGINAL_ENV.get("TALLER_BASE_URL") or catalog.upstream_url()).rstrip("/")
-    cards = set()
-    for entry in catalog.selection():  # lo que descarga --todos
+    for entry in entries:
         target = root / entry.path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cache / entry.relative_path, target)
+    cards = set()
+    for entry in catalog.datasets().values():
         parts = entry.path.split("/")
-        if parts[1] == "compound":
+        if entry.id and parts[1] == "compound":
             cards.add(f"datasets/compound/_metadata/{parts[2]}.yaml")
         elif entry.id:
             cards.add(f"datasets/atomic/_metadata/{entry.id}.yaml")
-    for card in sorted(cards):
+    base = (ORIGINAL_ENV.get("TALLER_BASE_URL") or catalog.upstream_url()).rstrip("/")
+
+    def copy_card(card):
         target = root / card
         target.parent.mkdir(parents=True, exist_ok=True)
-        if "://" in base:
-            import requests
-
-            response = requests.get(f"{base}/{card}", timeout=60)
-            response.raise_for_status()
-            target.write_bytes(response.content)
-        else:
+        if "://" not in base:
             shutil.copyfile(Path(base) / card, target)
+            return
+        response = requests.get(f"{base}/{card}", timeout=60)
+        response.raise_for_status()
+        target.write_bytes(response.content)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(copy_card, sorted(cards)))
     return root
 
 
