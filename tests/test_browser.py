@@ -155,17 +155,25 @@ def test_hidden_solutions_open_when_clicked(open_page, doc):
     assert toggles.count() == hidden_cells(doc), (
         f"{doc}: el sitio no pliega todas las celdas con la etiqueta hide-cell"
     )
+    solutions = 0
     for index in range(toggles.count()):
         toggle = toggles.nth(index)
         code = toggle.locator(".cell_input pre")
         summary = toggle.locator("summary")
         toggle.scroll_into_view_if_needed()
-        assert not code.is_visible(), f"{doc}: la solución {index + 1} se ve sin pulsar el botón"
-        assert summary.inner_text().strip() == "Mostrar la solución"
+        assert not code.is_visible(), f"{doc}: la celda {index + 1} se ve sin pulsar el botón"
+        # Under «Ejercicios» a hidden cell is a solution; in a «Para profundizar»
+        # block it is just code.
+        what = (
+            "la solución" if toggle.evaluate("el => !!el.closest('#ejercicios')") else "el código"
+        )
+        solutions += what == "la solución"
+        assert summary.inner_text().strip() == f"Mostrar {what}"
         summary.click()
         code.wait_for(state="visible")
         assert code.inner_text().strip() != ""
-        assert summary.inner_text().strip() == "Ocultar la solución"
+        assert summary.inner_text().strip() == f"Ocultar {what}"
+    assert solutions >= 1, f"{doc}: ningún ejercicio tiene la solución plegada"
 
 
 def needs_java(doc: str) -> bool:
