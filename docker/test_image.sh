@@ -22,6 +22,8 @@ cd "$(dirname "$0")/.."
 
 platform="${1:-}"
 limit="${LIMITE:-180}"
+# El puerto que publica docker/compose.yaml; otro solo para probar este guion.
+port="${PUERTO:-8888}"
 compose=(docker compose -f docker/compose.yaml)
 if [ -n "$platform" ]; then
   export DOCKER_DEFAULT_PLATFORM="$platform"
@@ -57,7 +59,7 @@ if [ -z "$token" ]; then
 fi
 
 echo "== Prueba de humo"
-python3 docker/smoke_test.py --url http://127.0.0.1:8888/ --token "$token" \
+python3 docker/smoke_test.py --url "http://127.0.0.1:$port/" --token "$token" \
   --contenedor "$container" --limite "$limit" \
   --esperado analisis-datos-jupyter trabajo --escribible trabajo
 

@@ -2,11 +2,15 @@
 tests each platform with docker/test_image.sh before publishing, and publishes
 to ghcr.io with an immutable tag and `latest`. No Docker engine here: the
 workflow is checked against GitHub's schema, its tag step runs in bash, and
-the test script is checked with ShellCheck. The smoke test it calls runs for
-real in tests/test_lab.py."""
+the test script is checked with ShellCheck and run from start to end with a
+stand-in `docker` (tests/fake_docker.py) whose "container" is JupyterLab from
+this environment."""
 
+import json
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -199,3 +203,67 @@ def test_the_image_test_script_is_clean_and_checks_what_the_issue_asks():
     dev = (REPO / "requirements-dev.txt").read_text(encoding="utf-8")
     for package in ("pytest", "nbval"):
         assert re.search(rf"^{package}==\S+$", dev, re.M), package
+
+
+def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_path):
+    """docker/test_image.sh for real, with tests/fake_docker.py as `docker`: the
+    "container" is JupyterLab from this environment (see that file)."""
+    state = tmp_path / "estado"
+    worktree = state / "home" / "analisis-datos-jupyter"
+    for relative in ["docker", "jupyterlab", "taller"]:
+        shutil.copytree(
+            REPO / relative, worktree / relative, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    for relative in [
+        "binder/runtime.txt",
+        "requirements-dev.txt",
+        "tests/nbval_sanitize.cfg",
+        "notebooks/01_numpy.ipynb",
+    ]:
+        (worktree / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / relative, worktree / relative)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "tests" / "fake_docker.py"}" "$@"\n'
+    )
+    docker.chmod(0o755)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(
+        os.environ,
+        PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        FAKE_DOCKER_STATE=str(state),
+        PUERTO=str(port),
+        LIMITE="60",
+    )
+    try:
+        result = subprocess.run(
+            ["bash", worktree / "docker" / "test_image.sh", "linux/arm64"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        stopped_by_the_script = not (state / "pid").exists()
+    finally:  # the script's own cleanup already stops the server; this is a safety net
+        subprocess.run([docker, "compose", "down"], env=env, capture_output=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Prueba de humo superada." in output
+    assert "Imagen correcta para linux/arm64." in output
+    assert re.search(r"01_numpy\.ipynb \.+", output), output  # nbval ran the notebook
+    trabajo = worktree / "trabajo"
+    assert (trabajo.stat().st_uid, trabajo.stat().st_gid) == (1000, 100)
+
+    calls = [json.loads(line) for line in (state / "calls.txt").read_text().splitlines()]
+    commands = [" ".join(call) for call in calls]
+    up = next(i for i, c in enumerate(commands) if " up " in c)
+    assert "--wait --wait-timeout 60" in commands[up] and "--pull never" in commands[up]
+    disconnect = next(i for i, c in enumerate(commands) if c.startswith("network disconnect"))
+    nbval = next(i for i, c in enumerate(commands) if "--nbval" in c)
+    assert up < disconnect < nbval
+    assert any(c.endswith("down --volumes --timeout 20") for c in commands[nbval:])
+    assert stopped_by_the_script

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""A stand-in for the `docker` command, enough to run docker/test_image.sh on a
+machine without a container engine (tests/test_image_workflow.py).
+
+The "container" is a JupyterLab from the project's environment: `compose up`
+creates trabajo/ as root, as Docker does, runs the permission step of
+docker/compose.yaml on it, and starts JupyterLab with the workshop's Spanish
+settings and a token of its own that only appears in its log. `exec` runs the
+command here with the container's paths mapped to the test's folders.
+Everything it is asked is appended to calls.txt in FAKE_DOCKER_STATE."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+STATE = Path(os.environ["FAKE_DOCKER_STATE"])
+HOME = STATE / "home"  # /home/jovyan of the "container"
+WORKTREE = HOME / "analisis-datos-jupyter"  # the copy test_image.sh runs in
+PORT = os.environ["PUERTO"]
+CONTAINER = "falso-taller-1"
+PYTHON = Path(sys.executable)
+
+
+def container_path(text):
+    return text.replace("/home/jovyan/analisis-datos-jupyter", str(WORKTREE)).replace(
+        "/home/jovyan", str(HOME)
+    )
+
+
+def compose_up():
+    trabajo = WORKTREE / "trabajo"
+    trabajo.mkdir()  # Docker creates a missing bind source as root
+    os.chown(trabajo, 0, 0)
+    (script,) = yaml.safe_load((WORKTREE / "docker" / "compose.yaml").read_text())["services"][
+        "permisos-trabajo"
+    ]["command"]
+    script = script.replace("$$", "$").replace("/home/jovyan/trabajo", str(trabajo))
+    subprocess.run(["/bin/sh", "-c", script], check=True)
+    (HOME / "trabajo").symlink_to(trabajo)
+    prefix = STATE / "prefijo"
+    subprocess.run(
+        [
+            PYTHON,
+            WORKTREE / "jupyterlab" / "install_settings.py",
+            "--prefix",
+            prefix,
+            "--user-settings",
+            STATE / "ajustes",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(STATE / "config"),
+        JUPYTER_RUNTIME_DIR=str(STATE / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(STATE / "ajustes"),
+        IPYTHONDIR=str(STATE / "ipython"),
+    )
+    env.pop("JUPYTER_TOKEN", None)  # JupyterLab makes one up and logs it, as in the image
+    log = open(STATE / "registro.txt", "w")
+    command = [
+        PYTHON.parent / "jupyter-lab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={PORT}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={HOME}",
+        f"--LabApp.app_settings_dir={prefix}/share/jupyter/lab/settings",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    process = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    (STATE / "pid").write_text(str(process.pid))
+    deadline = time.monotonic() + 60  # `up --wait`: until the server answers
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api", timeout=2)
+            return 0
+        except OSError:
+            time.sleep(0.5)
+    return 1
+
+
+def compose_down():
+    pid_file = STATE / "pid"
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(100):
+                os.killpg(pid, 0)
+                time.sleep(0.1)
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        pid_file.unlink()
+    return 0
+
+
+def compose_exec(args):
+    workdir = WORKTREE
+    while args[0].startswith("-"):
+        flag = args.pop(0)
+        if flag == "--workdir":
+            workdir = Path(container_path(args.pop(0)))
+    assert args.pop(0) == "taller", args
+    command = [container_path(word) for word in args]
+    if command[:4] == ["python", "-m", "pip", "install"]:
+        return 0  # the project's environment already has the test tools
+    if command[0] == "python":
+        command[0] = str(PYTHON)
+    env = dict(os.environ, PYTHONPATH=str(WORKTREE))  # the image's PYTHONPATH
+    return subprocess.run(command, cwd=workdir, env=env).returncode
+
+
+def main(argv):
+    with open(STATE / "calls.txt", "a") as calls:
+        calls.write(json.dumps(argv) + "\n")
+    if argv[0] == "compose":
+        args = argv[1:]
+        while args[0] == "-f":
+            args = args[2:]
+        action, rest = args[0], args[1:]
+        if action == "up":
+            return compose_up()
+        if action == "down":
+            return compose_down()
+        if action == "ps":
+            print(CONTAINER)
+            return 0
+        if action == "logs":
+            sys.stdout.write((STATE / "registro.txt").read_text())
+            return 0
+        if action == "exec":
+            return compose_exec(rest)
+    if argv[0] == "inspect":
+        template = argv[argv.index("--format") + 1]
+        print("healthy" if "Health" in template else "falso_default ")
+        return 0
+    if argv[0] == "cp":
+        source, target = argv[1], argv[2]
+        target = re.sub(rf"^{CONTAINER}:", "", target)
+        target = Path(container_path(target))
+        if not (target.exists() and target.samefile(source)):  # here, the same folder
+            shutil.copyfile(source, target)
+        return 0
+    if argv[:2] == ["network", "disconnect"]:
+        return 0
+    print(f"docker falso: orden no prevista {argv}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
