@@ -49,10 +49,35 @@ def install(prefix: Path, user_settings: Path) -> list[Path]:
     return written
 
 
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "uso: ")
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prefix", type=Path, default=Path(sys.prefix))
-    parser.add_argument("--user-settings", type=Path, default=default_user_settings())
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        add_help=False,
+        formatter_class=_Formatter,
+        usage="python jupyterlab/install_settings.py [--prefix P] [--user-settings DIR]",
+    )
+    parser.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+    parser.add_argument(
+        "--prefix",
+        type=Path,
+        default=Path(sys.prefix),
+        metavar="P",
+        help="entorno de Python donde está JupyterLab (por defecto, el de este Python)",
+    )
+    parser.add_argument(
+        "--user-settings",
+        type=Path,
+        default=default_user_settings(),
+        metavar="DIR",
+        help="carpeta de ajustes del usuario (por defecto, JUPYTERLAB_SETTINGS_DIR "
+        "o ~/.jupyter/lab/user-settings)",
+    )
+    parser._optionals.title = "opciones"
     args = parser.parse_args(argv)
     for path in install(args.prefix, args.user_settings):
         print(f"JupyterLab en español: {path}")
