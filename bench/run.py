@@ -8,13 +8,15 @@ Imprime tablas en Markdown con:
    sus procesos hijos, como la JVM de Spark, muestreada con psutil);
 2. el cargador `taller.load` frente a `pandas.read_json(lines=True)` sobre el
    conjunto más grande del catálogo (con bench/bench_loader.py);
+2b. la caza del cuaderno 09 sobre el corpus con DuckDB, Spark local y un bucle
+   de pandas (con bench/bench_hunt.py): tiempo, memoria y veces más rápido;
 3. la construcción del sitio en frío (carpeta de salida nueva) y en caliente;
 4. `make datasets` en frío (caché vacía) y en caliente, contra un espejo HTTP
    local (127.0.0.1) que sirve ../shared/security-datasets.
 
 Uso, desde la raíz del repositorio:
 
-    .venv/bin/python bench/run.py [--solo cuadernos,cargador,sitio,datos] [--repeticiones N]
+    .venv/bin/python bench/run.py [--solo cuadernos,cargador,caza,sitio,datos] [--repeticiones N]
 """
 
 import argparse
@@ -39,7 +41,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tests"))
 from mirror import MIRROR  # noqa: E402  (tests/mirror.py: el único sitio que dice dónde está)
 
-SECTIONS = ("cuadernos", "cargador", "sitio", "datos")
+SECTIONS = ("cuadernos", "cargador", "caza", "sitio", "datos")
 SAMPLE_EVERY = 0.05  # segundos entre dos muestras de memoria
 
 
@@ -300,6 +302,48 @@ def bench_datasets() -> str:
     ])
 
 
+# --- La caza del cuaderno 09 con tres motores -----------------------------------
+
+
+def bench_hunt() -> str:
+    """DuckDB, Spark local y un bucle de pandas sobre el corpus, cada uno en su proceso.
+
+    El tiempo es el de la caza (abrir los datos y las cinco consultas; en Spark,
+    también arrancar la sesión); la memoria, el máximo del RSS del proceso y sus
+    hijos (la JVM de Spark incluida). Los tres deben encontrar las mismas filas.
+    """
+    progress("Caza del cuaderno 09: preparando el corpus…")
+    check(subprocess.run([str(BIN / "python"), "-m", "taller", "descargar", "--corpus"],
+                         cwd=REPO, capture_output=True, text=True), "descargar --corpus")
+    results = {}
+    for engine in ("duckdb", "spark", "pandas"):
+        progress(f"Caza del cuaderno 09 con {engine}…")
+        _, peak, result = run_measured([str(BIN / "python"), "bench/bench_hunt.py", engine])
+        check(result, f"la caza con {engine}")
+        found = json.loads(result.stdout.strip().splitlines()[-1])
+        results[engine] = (found["seconds"], peak, found["rows"], found["datasets"])
+    reference = results["duckdb"][2]
+    for engine, (_, _, rows, _) in results.items():
+        if rows != reference:
+            raise SystemExit(f"La caza con {engine} no encuentra lo mismo que DuckDB.")
+    baseline = results["pandas"][0]
+    names = {"duckdb": "DuckDB (copias Parquet, sin servidor)",
+             "spark": "Spark local[*] (incluidos el arranque y la JVM)",
+             "pandas": "bucle de pandas (`pandas.read_json` de cada JSON)"}
+    datasets = results["duckdb"][3]
+    lines = [
+        f"## La caza del cuaderno 09 ({datasets} conjuntos, cinco consultas)",
+        "",
+        "| Motor | Tiempo (s) | Memoria máxima (MiB) | Veces más rápido que pandas |",
+        "|---|---:|---:|---:|",
+    ]
+    for engine, (seconds, peak, _, _) in results.items():
+        figures = f"{seconds:.2f} | {mib(peak)} | {baseline / seconds:.1f}".replace(".", ",")
+        lines.append(f"| {names[engine]} | {figures} |")
+    lines += ["", "Los tres motores encuentran las mismas filas en las cinco consultas."]
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Mide tiempos y memoria del taller (no es una prueba).")
     parser.add_argument("--solo", default=",".join(SECTIONS),
@@ -318,7 +362,7 @@ def main() -> int:
     print("# Rendimiento del taller\n")
     print(machine(), end="\n\n", flush=True)
     runners = {"cuadernos": bench_notebooks, "cargador": lambda: bench_loader(args.repeticiones),
-               "sitio": bench_site, "datos": bench_datasets}
+               "caza": bench_hunt, "sitio": bench_site, "datos": bench_datasets}
     for section in SECTIONS:
         if section in chosen:
             print(runners[section](), end="\n\n", flush=True)
