@@ -94,6 +94,13 @@ def layer_of(item) -> str:
     return "unit"
 
 
+def pytest_ignore_collect(collection_path, config):
+    """Solo los cuadernos del taller: fuera las copias ocultas (``.algo.ipynb``)."""
+    if collection_path.suffix == ".ipynb" and collection_path.name.startswith("."):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         layer = layer_of(item)
