@@ -1,8 +1,9 @@
 """La caza del cuaderno 09 sobre todo el corpus, con un motor: `make bench` la mide.
 
 Uso: ``.venv/bin/python bench/bench_hunt.py duckdb|spark|pandas``. Imprime una
-línea JSON con los segundos de la caza (abrir los datos y ejecutar las cinco
-consultas; en Spark, también arrancar la sesión) y las filas de cada consulta,
+línea JSON con los segundos de la caza, de reloj y de CPU de este proceso
+(abrir los datos y ejecutar las cinco consultas; en Spark, también arrancar
+la sesión), y las filas de cada consulta,
 para que `bench/run.py` compruebe que los tres motores encuentran lo mismo.
 La memoria máxima (con la JVM de Spark) la mide `bench/run.py` desde fuera.
 
@@ -128,10 +129,11 @@ def main() -> int:
     files = hunt.corpus_files(progress=False)  # ya en la caché: solo rutas
     if engine == "spark":
         hunt.hunting_table(files)  # preparada antes, como en el cuaderno
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     rows = ENGINES[engine](files)
     seconds = time.perf_counter() - started
-    print(json.dumps({"engine": engine, "seconds": seconds,
+    cpu = time.process_time() - cpu  # todos los hilos de este proceso (no la JVM)
+    print(json.dumps({"engine": engine, "seconds": seconds, "cpu": cpu,
                       "datasets": len(catalog.corpus()), "rows": rows}, default=str))
     return 0
 
