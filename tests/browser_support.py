@@ -259,6 +259,13 @@ MEASURE_READING_JS = r"""
     classes: el.className,
     placeholder: el.getAttribute("placeholder") || "",
     label: el.getAttribute("aria-label") || el.innerText.trim(),
+    // On screen when the page opens, not scrolled away nor covered by something else.
+    in_view: (() => {
+      const r = el.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      const onScreen = r.top >= 0 && r.bottom <= window.innerHeight;
+      return onScreen && !!hit && (hit === el || el.contains(hit) || hit.contains(el));
+    })(),
   }));
   const alts = [...document.querySelectorAll("img")].map((img) => ({
     src: img.getAttribute("src"),

@@ -389,6 +389,7 @@ def test_one_search_box_with_the_spanish_placeholder(reading, open_page, label):
     for doc in toc_files():
         searches = reading[doc, label]["searches"]
         assert len(searches) == 1, f"{doc}: {len(searches)} controles de búsqueda a la vista"
+        assert searches[0]["in_view"], f"{doc}: la búsqueda no se ve al abrir la página"
     page, watcher = open_page(HOME, viewport=WIDTHS[label])
     visible = page.locator("input[type=search]:visible")
     if label == "movil":
