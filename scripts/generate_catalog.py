@@ -110,7 +110,7 @@ HEADER = """\
 #   sha256     huella SHA-256 del archivo comprimido (de SHA256SUMS).
 #   bytes      tamaño del archivo comprimido; null si no está en el espejo
 #              con el que se generó el catálogo (se conoce al descargarlo).
-#   contenido  ficheros que contiene el archivo; null si no está en el espejo.
+#   contenido  archivos que contiene el archivo; null si no está en el espejo.
 #   cuadernos  cuadernos del taller (notebooks/*.ipynb) que lo citan.
 #   seleccion  true si `python -m taller descargar --todos` lo prepara.
 #   nota       (opcional) aclaración sobre el origen de los metadatos.

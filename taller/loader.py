@@ -32,9 +32,11 @@ texto, GUID (``ProcessGuid``),  ``string``                  tal cual: ``"0x1410"
 hexadecimal (``GrantedAccess``,                             convierte en número
 ``TargetLogonId``)
 ``EventTime``,                  ``datetime64[s]``           pyarrow reconoce
-``EventReceivedTime``           sin zona                    «AAAA-MM-DD hh:mm:ss»: hora local
-                                                            del equipo del evento (y de su
-                                                            recogida), no UTC, al segundo
+``EventReceivedTime``           sin zona                    «AAAA-MM-DD hh:mm:ss», sin zona:
+                                                            ``EventTime``, hora local del equipo
+                                                            del evento, al segundo;
+                                                            ``EventReceivedTime``, la del
+                                                            recolector
 ``UtcTime`` y otras fechas      ``string``                  pyarrow no reconoce las
 con fracciones de segundo                                   fracciones; conviértalas con
                                                             ``pd.to_datetime`` si hace falta

@@ -23,6 +23,7 @@ solución oficial y rechaza una respuesta equivocada verosímil.
 """
 
 import importlib
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -83,5 +84,9 @@ def evaluate(key: str, answer) -> Verdict:
 
 
 def check(key: str, answer) -> None:
-    """Dice en español si `answer` resuelve el ejercicio `key` y, si no, da una pista."""
-    print(evaluate(key, answer).message)
+    """Dice en español si `answer` resuelve el ejercicio `key` y, si no, da una pista.
+
+    El mensaje se parte a 79 columnas, el ancho del código de los cuadernos,
+    para que se lea entero en JupyterLab y en la página del libro.
+    """
+    print(textwrap.fill(evaluate(key, answer).message, width=79))
