@@ -93,14 +93,19 @@ def test_every_clone_command_clones_the_canonical_repository():
         for number, line in enumerate(lines):
             if "git clone " not in line:
                 continue
+            # Una orden larga puede seguir en las líneas siguientes («\\» al final).
+            last = number
+            while line.rstrip().endswith("\\") and last + 1 < len(lines):
+                last += 1
+                line = line.rstrip()[:-1] + " " + lines[last].strip()
             words = shlex.split(line[line.index("git clone "):].split("#")[0].strip().strip('"\\n,'))
             url = next(word for word in words[2:] if not word.startswith("-"))
             assert url in {REPO_URL, REPO_URL + ".git"}, f"{path.name}:{number + 1}: {url}"
             clones += 1
             # The usual next line enters the folder git created.
-            following = lines[number + 1].strip() if number + 1 < len(lines) else ""
+            following = lines[last + 1].strip() if last + 1 < len(lines) else ""
             if following.startswith("cd "):
-                assert following.split()[1] == NAME, f"{path.name}:{number + 2}: {following}"
+                assert following.split()[1] == NAME, f"{path.name}:{last + 2}: {following}"
     assert clones >= 1
 
 
