@@ -267,9 +267,16 @@ def test_screenshots_at_desktop_and_phone_widths(open_page, doc, viewport):
 # --- Reading the site (issue 12): measured at desktop and phone widths -------
 
 WIDTHS = {"escritorio": DESKTOP, "movil": PHONE}
-# Notebooks whose tables or code still scroll sideways at 1280 px, while their
-# authors trim columns and lines: {"notebooks/NN_x": "why"}. Empty is the goal.
-STILL_TOO_WIDE = {}
+# Pages whose tables or code still scroll sideways at 1280 px, while their
+# authors trim columns and lines: {"doc": "why"}. Empty is the goal; the marks
+# are strict, so a page that starts to fit fails until its mark is removed.
+STILL_TOO_WIDE = {
+    "notebooks/05_correlacionar": (
+        "celda 5: la tabla de inicios de sesión de red (4 columnas con IPv6) se sale 26 px"
+    ),
+    "book/cluster": "una orden de SPARK_HOME de más de 79 caracteres (29 px)",
+    "book/catalogo": "líneas de «python -m taller listar» con comentarios largos (102 px)",
+}
 # English word order or words the launch logos used to carry ("Binder logo").
 ENGLISH_ALT = re.compile(r"\b(logo|image|icon|picture|launch)$|^(image|icon|logo) of\b", re.I)
 
