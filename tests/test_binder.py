@@ -143,8 +143,9 @@ def test_postbuild_is_an_executable_strict_bash_script_that_fetches_every_datase
     assert lines[0] in {"#!/usr/bin/env bash", "#!/bin/bash"}
     commands = spec_lines(post_build)
     assert commands[0] == "set -euo pipefail"
-    # El paquete, sin tocar las dependencias fijadas.
-    assert "python -m pip install --no-deps --no-cache-dir ." in commands
+    # El paquete, sin tocar las dependencias fijadas y editable: la caché de los
+    # cuadernos es entonces datasets/ del repositorio, la que llena postBuild.
+    assert "python -m pip install --no-deps --no-cache-dir --editable ." in commands
     assert "python -m taller descargar --todos" in commands
     assert "python -m taller descargar --corpus" in commands
     # En Binder no hay .venv: el python de la imagen, nunca la ruta de un entorno virtual.
@@ -229,6 +230,23 @@ def test_postbuild_fetches_and_verifies_every_dataset(tmp_path):
     assert list(image.glob("lib/python*/site-packages/taller-*.dist-info")), (
         "postBuild no instaló taller"
     )
+    # Un núcleo de Binder arranca en notebooks/ sin TALLER_CACHE_DIR: el
+    # paquete instalado debe usar la caché datasets/ de la copia.
+    kernel_env = {k: v for k, v in env.items() if k != "TALLER_CACHE_DIR"}
+    # El entorno de la imagen, delante: su buscador de la instalación editable se
+    # llama igual que el de .venv, que PYTHONPATH pondría primero.
+    (own,) = image.glob("lib/python*/site-packages")
+    kernel_env["PYTHONPATH"] = os.pathsep.join([str(own), env["PYTHONPATH"]])
+    (checkout / "notebooks").mkdir(exist_ok=True)
+    seen = subprocess.run(
+        [image / "bin" / "python", "-c", "from taller import catalog; print(catalog.cache_dir())"],
+        cwd=checkout / "notebooks",
+        env=kernel_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(seen).resolve() == (checkout / "datasets").resolve()
     # Los de las lecciones y el corpus del cuaderno 09 (sus nombres, según el
     # catálogo de la copia: el del árbol de trabajo puede estar cambiando).
     names = subprocess.run(
