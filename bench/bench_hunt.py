@@ -84,14 +84,18 @@ def run_pandas(files):
         events = events[events["Channel"] == SYSMON]
         events = events[events["EventID"].isin([8, 10, 12, 13])]
         frame = pd.DataFrame({"dataset": name, "event_id": events["EventID"]})
-        for column, new in (("SourceImage", "source_process"),
-                            ("TargetImage", "target_process")):
+        for column, new in (("SourceImage", "source_process"), ("TargetImage", "target_process")):
             frame[new] = base(events[column]) if column in events else pd.NA
-        frame["granted_access"] = (events["GrantedAccess"].astype("string").str.lower()
-                                   if "GrantedAccess" in events else pd.NA)
+        frame["granted_access"] = (
+            events["GrantedAccess"].astype("string").str.lower()
+            if "GrantedAccess" in events
+            else pd.NA
+        )
         frame["target_object"] = (
             events["TargetObject"].astype("string").str.lower().str.replace("\\", "/")
-            if "TargetObject" in events else pd.NA)
+            if "TargetObject" in events
+            else pd.NA
+        )
         parts.append(frame)
     sysmon = pd.concat(parts, ignore_index=True)
 
@@ -106,10 +110,13 @@ def run_pandas(files):
     tampering = sysmon["event_id"].isin([12, 13]) & (
         key.str.endswith("/control/minint")
         | key.str.endswith("/services/eventlog/start")
-        | key.str.match(r".*/services/eventlog/.*/file$"))
-    stack = (sysmon[lsass.fillna(False).astype(bool)]
-             .groupby(["source_process", "granted_access"], dropna=False)
-             .agg(datasets=("dataset", "nunique"), events=("dataset", "size")))
+        | key.str.match(r".*/services/eventlog/.*/file$")
+    )
+    stack = (
+        sysmon[lsass.fillna(False).astype(bool)]
+        .groupby(["source_process", "granted_access"], dropna=False)
+        .agg(datasets=("dataset", "nunique"), events=("dataset", "size"))
+    )
     return {
         "hilo remoto": per_dataset(thread),
         "hilo remoto refinada": per_dataset(thread & ~expected.fillna(False)),
@@ -117,7 +124,8 @@ def run_pandas(files):
         "registro de eventos": per_dataset(tampering),
         "apilamiento LSASS": sorted(
             (source, access, int(row.datasets), int(row.events))
-            for (source, access), row in stack.iterrows()),
+            for (source, access), row in stack.iterrows()
+        ),
     }
 
 
@@ -133,8 +141,18 @@ def main() -> int:
     rows = ENGINES[engine](files)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu  # todos los hilos de este proceso (no la JVM)
-    print(json.dumps({"engine": engine, "seconds": seconds, "cpu": cpu,
-                      "datasets": len(catalog.corpus()), "rows": rows}, default=str))
+    print(
+        json.dumps(
+            {
+                "engine": engine,
+                "seconds": seconds,
+                "cpu": cpu,
+                "datasets": len(catalog.corpus()),
+                "rows": rows,
+            },
+            default=str,
+        )
+    )
     return 0
 
 

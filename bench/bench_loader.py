@@ -55,16 +55,25 @@ def compare(name: str = DATASET, repetitions: int = 5) -> tuple[dict, dict[str, 
             times[reader].append(time.perf_counter() - start)
 
     rows, columns = frames["pandas.read_json"].shape
-    dataset = {"name": name, "megabytes": path.stat().st_size / 1e6, "rows": rows, "columns": columns}
+    dataset = {
+        "name": name,
+        "megabytes": path.stat().st_size / 1e6,
+        "rows": rows,
+        "columns": columns,
+    }
     return dataset, times
 
 
 def speedups(times: dict[str, list[float]]) -> dict[str, tuple[float, float]]:
     """Veces más rápido que pandas.read_json: (con el mejor tiempo, con la mediana)."""
     reference = times["pandas.read_json"]
-    return {reader: (min(reference) / min(values),
-                     statistics.median(reference) / statistics.median(values))
-            for reader, values in times.items()}
+    return {
+        reader: (
+            min(reference) / min(values),
+            statistics.median(reference) / statistics.median(values),
+        )
+        for reader, values in times.items()
+    }
 
 
 def main() -> int:
@@ -74,15 +83,21 @@ def main() -> int:
     args = parser.parse_args()
 
     dataset, times = compare(args.nombre, args.repeticiones)
-    print(f"Conjunto: {dataset['name']} ({dataset['megabytes']:.1f} MB de JSON, "
-          f"{dataset['rows']} eventos, {dataset['columns']} columnas; mismas filas y columnas en los tres)")
-    print(f"Repeticiones: {args.repeticiones}; CPU: {os.cpu_count()}; "
-          f"carga media de la máquina: {os.getloadavg()[0]:.1f}")
+    print(
+        f"Conjunto: {dataset['name']} ({dataset['megabytes']:.1f} MB de JSON, "
+        f"{dataset['rows']} eventos, {dataset['columns']} columnas; mismas filas y columnas en los tres)"
+    )
+    print(
+        f"Repeticiones: {args.repeticiones}; CPU: {os.cpu_count()}; "
+        f"carga media de la máquina: {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'lector':<18}{'mejor (s)':>11}{'mediana (s)':>13}{'veces más rápido':>18}")
     for reader, (best, median) in speedups(times).items():
         values = times[reader]
-        print(f"{reader:<18}{min(values):>11.3f}{statistics.median(values):>13.3f}"
-              f"{best:>9.1f} / {median:.1f}")
+        print(
+            f"{reader:<18}{min(values):>11.3f}{statistics.median(values):>13.3f}"
+            f"{best:>9.1f} / {median:.1f}"
+        )
     print("(veces más rápido que pandas.read_json: con el mejor tiempo / con la mediana)")
     return 0
 

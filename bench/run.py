@@ -69,16 +69,18 @@ def cpu_model() -> str:
 def machine() -> str:
     memory = psutil.virtual_memory()
     physical = psutil.cpu_count(logical=False)
-    return "\n".join([
-        "## Máquina",
-        "",
-        f"- CPU: {cpu_model()}",
-        f"- Núcleos: {os.cpu_count()} lógicos" + (f", {physical} físicos" if physical else ""),
-        f"- RAM: {memory.total / 2**30:.1f} GiB ({memory.available / 2**30:.1f} GiB libres al empezar)",
-        f"- Python: {platform.python_version()} ({platform.python_implementation()})",
-        f"- Sistema: {platform.platform()}",
-        f"- Carga media al empezar (1 min): {os.getloadavg()[0]:.2f}",
-    ])
+    return "\n".join(
+        [
+            "## Máquina",
+            "",
+            f"- CPU: {cpu_model()}",
+            f"- Núcleos: {os.cpu_count()} lógicos" + (f", {physical} físicos" if physical else ""),
+            f"- RAM: {memory.total / 2**30:.1f} GiB ({memory.available / 2**30:.1f} GiB libres al empezar)",
+            f"- Python: {platform.python_version()} ({platform.python_implementation()})",
+            f"- Sistema: {platform.platform()}",
+            f"- Carga media al empezar (1 min): {os.getloadavg()[0]:.2f}",
+        ]
+    )
 
 
 # --- Procesos y memoria --------------------------------------------------------
@@ -117,8 +119,15 @@ def is_kernel(process: psutil.Process) -> bool:
 def run_measured(command, only=None, env=None, cwd=REPO):
     """Ejecuta una orden; devuelve (segundos, RSS máximo del árbol de procesos, resultado)."""
     start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, encoding="utf-8")
+    child = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
     peak = 0
     root = psutil.Process(child.pid)
     output = {}
@@ -126,8 +135,10 @@ def run_measured(command, only=None, env=None, cwd=REPO):
     def drain(name, stream):
         output[name] = stream.read()
 
-    readers = [threading.Thread(target=drain, args=(name, stream), daemon=True)
-               for name, stream in (("stdout", child.stdout), ("stderr", child.stderr))]
+    readers = [
+        threading.Thread(target=drain, args=(name, stream), daemon=True)
+        for name, stream in (("stdout", child.stdout), ("stderr", child.stderr))
+    ]
     for reader in readers:
         reader.start()
     while child.poll() is None:
@@ -136,14 +147,17 @@ def run_measured(command, only=None, env=None, cwd=REPO):
     for reader in readers:
         reader.join()
     elapsed = time.perf_counter() - start
-    result = subprocess.CompletedProcess(command, child.returncode, output.get("stdout", ""),
-                                         output.get("stderr", ""))
+    result = subprocess.CompletedProcess(
+        command, child.returncode, output.get("stdout", ""), output.get("stderr", "")
+    )
     return elapsed, peak, result
 
 
 def check(result, what):
     if result.returncode != 0:
-        raise SystemExit(f"Falló {what} (código {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise SystemExit(
+            f"Falló {what} (código {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
 
 
 # --- 1. Cuadernos --------------------------------------------------------------
@@ -161,31 +175,41 @@ def execute_notebook(path: str) -> None:
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=900, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=900,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(Path(path).parent)}},
+    )
     start = time.perf_counter()
     client.execute()
     print(json.dumps({"segundos": time.perf_counter() - start}))
 
 
 def bench_notebooks() -> str:
-    rows = ["| Cuaderno | Tiempo de ejecución (s) | Memoria máxima del núcleo (MiB) |", "|---|---:|---:|"]
+    rows = [
+        "| Cuaderno | Tiempo de ejecución (s) | Memoria máxima del núcleo (MiB) |",
+        "|---|---:|---:|",
+    ]
     for path in toc_notebooks():
         progress(f"Ejecutando {path.name}…")
-        _, peak, result = run_measured([sys.executable, __file__, "--ejecutar-cuaderno", str(path)],
-                                       only=is_kernel)
+        _, peak, result = run_measured(
+            [sys.executable, __file__, "--ejecutar-cuaderno", str(path)], only=is_kernel
+        )
         check(result, f"la ejecución de {path.name}")
         seconds = json.loads(result.stdout.strip().splitlines()[-1])["segundos"]
         rows.append(f"| `{path.name}` | {seconds:.1f} | {mib(peak)} |")
-    return "\n".join([
-        "## Cuadernos",
-        "",
-        "Cada cuaderno se ejecuta entero con nbclient en un proceso aparte, con la caché de datos llena. "
-        "El tiempo incluye arrancar y parar el núcleo; la memoria es el máximo de la suma del RSS del "
-        "núcleo y sus procesos hijos (la JVM de Spark en el cuaderno 08).",
-        "",
-        *rows,
-    ])
+    return "\n".join(
+        [
+            "## Cuadernos",
+            "",
+            "Cada cuaderno se ejecuta entero con nbclient en un proceso aparte, con la caché de datos llena. "
+            "El tiempo incluye arrancar y parar el núcleo; la memoria es el máximo de la suma del RSS del "
+            "núcleo y sus procesos hijos (la JVM de Spark en el cuaderno 08).",
+            "",
+            *rows,
+        ]
+    )
 
 
 # --- 2. Cargador ----------------------------------------------------------------
@@ -209,21 +233,27 @@ def bench_loader(repetitions: int) -> str:
     name = largest_dataset()
     progress(f"Comparando lectores sobre {name}…")
     dataset, times = compare(name, repetitions)
-    rows = ["| Lector | Mejor (s) | Mediana (s) | Veces más rápido que `pandas.read_json` (mejor / mediana) |",
-            "|---|---:|---:|---:|"]
+    rows = [
+        "| Lector | Mejor (s) | Mediana (s) | Veces más rápido que `pandas.read_json` (mejor / mediana) |",
+        "|---|---:|---:|---:|",
+    ]
     for reader, (best, median) in speedups(times).items():
         values = times[reader]
-        rows.append(f"| `{reader}` | {min(values):.3f} | {statistics.median(values):.3f} | {best:.1f} / {median:.1f} |")
-    return "\n".join([
-        "## Cargador de datos",
-        "",
-        f"`taller.load` frente a `pandas.read_json(lines=True)` sobre el conjunto de eventos más grande "
-        f"del catálogo: {name} ({dataset['megabytes']:.1f} MB de JSON, {dataset['rows']} eventos, "
-        f"{dataset['columns']} columnas; mismas filas y columnas en los tres). Los lectores se alternan "
-        f"en la misma ejecución ({repetitions} repeticiones, con bench/bench_loader.py).",
-        "",
-        *rows,
-    ])
+        rows.append(
+            f"| `{reader}` | {min(values):.3f} | {statistics.median(values):.3f} | {best:.1f} / {median:.1f} |"
+        )
+    return "\n".join(
+        [
+            "## Cargador de datos",
+            "",
+            f"`taller.load` frente a `pandas.read_json(lines=True)` sobre el conjunto de eventos más grande "
+            f"del catálogo: {name} ({dataset['megabytes']:.1f} MB de JSON, {dataset['rows']} eventos, "
+            f"{dataset['columns']} columnas; mismas filas y columnas en los tres). Los lectores se alternan "
+            f"en la misma ejecución ({repetitions} repeticiones, con bench/bench_loader.py).",
+            "",
+            *rows,
+        ]
+    )
 
 
 # --- 3. Sitio -----------------------------------------------------------------------
@@ -233,21 +263,29 @@ def bench_site() -> str:
     rows = ["| Construcción | Tiempo (s) | Memoria máxima (MiB) |", "|---|---:|---:|"]
     with tempfile.TemporaryDirectory(prefix="taller-sitio-") as output:
         # Las opciones del libro están solo en el Makefile.
-        command = ["make", "--no-print-directory", "book-only", f"BIN={BIN}", f"BOOK_OUTPUT={output}"]
+        command = [
+            "make",
+            "--no-print-directory",
+            "book-only",
+            f"BIN={BIN}",
+            f"BOOK_OUTPUT={output}",
+        ]
         for label in ("en frío (carpeta de salida nueva)", "en caliente (sin cambios)"):
             progress(f"Construyendo el sitio {label}…")
             seconds, peak, result = run_measured(command)
             check(result, "la construcción del sitio")
             rows.append(f"| {label} | {seconds:.1f} | {mib(peak)} |")
-    return "\n".join([
-        "## Sitio",
-        "",
-        "`make book-only` (el `jupyter-book build` de `make book`), en una carpeta de salida temporal: "
-        "en frío no hay nada construido; en caliente se repite sin cambiar nada. Los cuadernos no se "
-        "ejecutan: el sitio usa sus salidas guardadas.",
-        "",
-        *rows,
-    ])
+    return "\n".join(
+        [
+            "## Sitio",
+            "",
+            "`make book-only` (el `jupyter-book build` de `make book`), en una carpeta de salida temporal: "
+            "en frío no hay nada construido; en caliente se repite sin cambiar nada. Los cuadernos no se "
+            "ejecutan: el sitio usa sus salidas guardadas.",
+            "",
+            *rows,
+        ]
+    )
 
 
 # --- 4. Datos ---------------------------------------------------------------------
@@ -267,7 +305,9 @@ class CountingHandler(SimpleHTTPRequestHandler):
 
 def bench_datasets() -> str:
     if not (MIRROR / "datasets").is_dir():
-        raise SystemExit(f"No está la copia de Security-Datasets en {MIRROR}; indíquela con TALLER_MIRROR.")
+        raise SystemExit(
+            f"No está la copia de Security-Datasets en {MIRROR}; indíquela con TALLER_MIRROR."
+        )
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(CountingHandler, directory=str(MIRROR)))
     server.requests = server.bytes = 0
     server.lock = threading.Lock()
@@ -275,15 +315,23 @@ def bench_datasets() -> str:
     thread.start()
     catalog = yaml.safe_load((REPO / "taller" / "catalogo.yaml").read_text(encoding="utf-8"))
     total = sum(entry["bytes"] for entry in catalog["conjuntos"].values())
-    rows = ["| `make datasets` | Tiempo (s) | Peticiones al espejo | Descargado (MB) |", "|---|---:|---:|---:|"]
+    rows = [
+        "| `make datasets` | Tiempo (s) | Peticiones al espejo | Descargado (MB) |",
+        "|---|---:|---:|---:|",
+    ]
     try:
         with tempfile.TemporaryDirectory(prefix="taller-cache-") as cache:
-            env = dict(os.environ, TALLER_CACHE_DIR=cache,
-                       TALLER_BASE_URL=f"http://127.0.0.1:{server.server_address[1]}/")
+            env = dict(
+                os.environ,
+                TALLER_CACHE_DIR=cache,
+                TALLER_BASE_URL=f"http://127.0.0.1:{server.server_address[1]}/",
+            )
             for label in ("en frío (caché vacía)", "en caliente (caché llena)"):
                 progress(f"Descargando los datos {label}…")
                 before, bytes_before = server.requests, server.bytes
-                seconds, _, result = run_measured([sys.executable, "-m", "taller", "descargar", "--todos"], env=env)
+                seconds, _, result = run_measured(
+                    [sys.executable, "-m", "taller", "descargar", "--todos"], env=env
+                )
                 check(result, "python -m taller descargar --todos")
                 requests = server.requests - before
                 downloaded = (server.bytes - bytes_before) / 1e6
@@ -291,15 +339,17 @@ def bench_datasets() -> str:
     finally:
         server.shutdown()
         server.server_close()
-    return "\n".join([
-        "## Datos",
-        "",
-        f"`python -m taller descargar --todos` (lo que ejecuta `make datasets`) contra un espejo HTTP en "
-        f"127.0.0.1 que sirve la copia local de Security-Datasets: {len(catalog['conjuntos'])} archivos, "
-        f"{total / 1e6:.1f} MB comprimidos, con su SHA-256 comprobado. En caliente no se descarga nada.",
-        "",
-        *rows,
-    ])
+    return "\n".join(
+        [
+            "## Datos",
+            "",
+            f"`python -m taller descargar --todos` (lo que ejecuta `make datasets`) contra un espejo HTTP en "
+            f"127.0.0.1 que sirve la copia local de Security-Datasets: {len(catalog['conjuntos'])} archivos, "
+            f"{total / 1e6:.1f} MB comprimidos, con su SHA-256 comprobado. En caliente no se descarga nada.",
+            "",
+            *rows,
+        ]
+    )
 
 
 # --- La caza del cuaderno 09 con tres motores -----------------------------------
@@ -313,24 +363,32 @@ def bench_hunt() -> str:
     hijos (la JVM de Spark incluida). Los tres deben encontrar las mismas filas.
     """
     progress("Caza del cuaderno 09: preparando el corpus…")
-    check(subprocess.run([str(BIN / "python"), "-m", "taller", "descargar", "--corpus"],
-                         cwd=REPO, capture_output=True, text=True), "descargar --corpus")
+    check(
+        subprocess.run(
+            [str(BIN / "python"), "-m", "taller", "descargar", "--corpus"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ),
+        "descargar --corpus",
+    )
     results = {}
     for engine in ("duckdb", "spark", "pandas"):
         progress(f"Caza del cuaderno 09 con {engine}…")
         _, peak, result = run_measured([str(BIN / "python"), "bench/bench_hunt.py", engine])
         check(result, f"la caza con {engine}")
         found = json.loads(result.stdout.strip().splitlines()[-1])
-        results[engine] = (found["seconds"], peak, found["rows"], found["datasets"],
-                           found["cpu"])
+        results[engine] = (found["seconds"], peak, found["rows"], found["datasets"], found["cpu"])
     reference = results["duckdb"][2]
     for engine, (_, _, rows, *_) in results.items():
         if rows != reference:
             raise SystemExit(f"La caza con {engine} no encuentra lo mismo que DuckDB.")
     baseline = results["pandas"][0]
-    names = {"duckdb": "DuckDB (copias Parquet, sin servidor)",
-             "spark": "Spark local[*] (incluidos el arranque y la JVM)",
-             "pandas": "bucle de pandas (`pandas.read_json` de cada JSON)"}
+    names = {
+        "duckdb": "DuckDB (copias Parquet, sin servidor)",
+        "spark": "Spark local[*] (incluidos el arranque y la JVM)",
+        "pandas": "bucle de pandas (`pandas.read_json` de cada JSON)",
+    }
     datasets = results["duckdb"][3]
     cpu_baseline = results["pandas"][4]
     lines = [
@@ -347,16 +405,26 @@ def bench_hunt() -> str:
         else:
             figures += f" | {cpu:.2f} | {cpu_baseline / cpu:.1f}"
         lines.append(f"| {names[engine]} | {figures.replace('.', ',')} |")
-    lines += ["", "Los tres motores encuentran las mismas filas en las cinco consultas. "
-              "Con la máquina cargada, el tiempo de CPU compara mejor que el de reloj."]
+    lines += [
+        "",
+        "Los tres motores encuentran las mismas filas en las cinco consultas. "
+        "Con la máquina cargada, el tiempo de CPU compara mejor que el de reloj.",
+    ]
     return "\n".join(lines)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Mide tiempos y memoria del taller (no es una prueba).")
-    parser.add_argument("--solo", default=",".join(SECTIONS),
-                        help="secciones separadas por comas: " + ", ".join(SECTIONS))
-    parser.add_argument("--repeticiones", type=int, default=5, help="repeticiones del cargador (5)")
+    parser = argparse.ArgumentParser(
+        description="Mide tiempos y memoria del taller (no es una prueba)."
+    )
+    parser.add_argument(
+        "--solo",
+        default=",".join(SECTIONS),
+        help="secciones separadas por comas: " + ", ".join(SECTIONS),
+    )
+    parser.add_argument(
+        "--repeticiones", type=int, default=5, help="repeticiones del cargador (5)"
+    )
     parser.add_argument("--ejecutar-cuaderno", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ejecutar_cuaderno:
@@ -369,8 +437,13 @@ def main() -> int:
 
     print("# Rendimiento del taller\n")
     print(machine(), end="\n\n", flush=True)
-    runners = {"cuadernos": bench_notebooks, "cargador": lambda: bench_loader(args.repeticiones),
-               "caza": bench_hunt, "sitio": bench_site, "datos": bench_datasets}
+    runners = {
+        "cuadernos": bench_notebooks,
+        "cargador": lambda: bench_loader(args.repeticiones),
+        "caza": bench_hunt,
+        "sitio": bench_site,
+        "datos": bench_datasets,
+    }
     for section in SECTIONS:
         if section in chosen:
             print(runners[section](), end="\n\n", flush=True)

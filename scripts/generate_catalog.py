@@ -185,9 +185,7 @@ def notebook_code() -> dict[str, str]:
     for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         code[path.stem] = "\n".join(
-            "".join(cell["source"])
-            for cell in cells
-            if cell["cell_type"] == "code"
+            "".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"
         )
     return code
 
@@ -231,25 +229,28 @@ def generate(mirror: Path) -> str:
                 broken.append(link)
             elif path not in linked:  # la primera ficha que lo enlaza
                 folder = card_path.parent.relative_to(mirror).as_posix()
-                linked[path] = (card, str(item.get("type", "")).lower(),
-                                f"{folder}/{card_path.name}")
+                linked[path] = (
+                    card,
+                    str(item.get("type", "")).lower(),
+                    f"{folder}/{card_path.name}",
+                )
         if broken:
             techniques, tactics = attack(card)
             folder = card_path.parent.relative_to(mirror).as_posix()
-            orphans.append({
-                "id": card["id"],
-                "titulo": str(card["title"]).strip(),
-                "tecnicas": techniques,
-                "tacticas": tactics,
-                "ficha": f"{folder}/{card_path.name}",
-                "enlaces_rotos": broken,
-            })
+            orphans.append(
+                {
+                    "id": card["id"],
+                    "titulo": str(card["title"]).strip(),
+                    "tecnicas": techniques,
+                    "tacticas": tactics,
+                    "ficha": f"{folder}/{card_path.name}",
+                    "enlaces_rotos": broken,
+                }
+            )
 
     paths = sorted(sums)
     kinds = {
-        path: KINDS.get(linked[path][1], guess_kind(path))
-        if path in linked
-        else guess_kind(path)
+        path: KINDS.get(linked[path][1], guess_kind(path)) if path in linked else guess_kind(path)
         for path in paths
     }
     names = names_for(paths, kinds)
@@ -263,22 +264,31 @@ def generate(mirror: Path) -> str:
             digest = hashlib.sha256(archive.read_bytes()).hexdigest()
             if digest != sums[path]:
                 raise SystemExit(f"{path}: la huella no coincide con SHA256SUMS")
-        entry = {"id": None, "ficha": None, "titulo": name,
-                 "tipo": kinds[path], "tecnicas": [], "tacticas": []}
+        entry = {
+            "id": None,
+            "ficha": None,
+            "titulo": name,
+            "tipo": kinds[path],
+            "tecnicas": [],
+            "tacticas": [],
+        }
         if path in linked:
             card, _, card_path = linked[path]
             techniques, tactics = attack(card)
-            entry.update(id=card["id"], ficha=card_path,
-                         titulo=str(card["title"]).strip(),
-                         tecnicas=techniques, tacticas=tactics)
+            entry.update(
+                id=card["id"],
+                ficha=card_path,
+                titulo=str(card["title"]).strip(),
+                tecnicas=techniques,
+                tacticas=tactics,
+            )
         entry.update(
             ruta=path,
             sha256=sums[path],
             bytes=archive.stat().st_size if present else None,
             contenido=members(archive) if present else None,
             cuadernos=[
-                stem for stem, text in code.items()
-                if f'"{name}"' in text or f'"{path}"' in text
+                stem for stem, text in code.items() if f'"{name}"' in text or f'"{path}"' in text
             ],
             seleccion=name in SELECTION,
         )
@@ -294,30 +304,34 @@ def generate(mirror: Path) -> str:
         "origen": {
             "repositorio": UPSTREAM,
             "commit": COMMIT,
-            "url_base": "https://raw.githubusercontent.com/OTRF/"
-                        f"Security-Datasets/{COMMIT}/",
+            "url_base": f"https://raw.githubusercontent.com/OTRF/Security-Datasets/{COMMIT}/",
             "licencia": "MIT (Open Threat Research Forge)",
         },
         "conjuntos": entries,
         "fichas_sin_archivo": orphans,
     }
-    body = yaml.safe_dump(document, allow_unicode=True, sort_keys=False,
-                          width=100, default_flow_style=None)
+    body = yaml.safe_dump(
+        document, allow_unicode=True, sort_keys=False, width=100, default_flow_style=None
+    )
     return HEADER + "\n" + body
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--espejo", type=Path, default=None,
-                        help="copia local de Security-Datasets")
-    parser.add_argument("--comprobar", action="store_true",
-                        help="no escribe: falla si el catálogo no está al día")
+    parser.add_argument(
+        "--espejo", type=Path, default=None, help="copia local de Security-Datasets"
+    )
+    parser.add_argument(
+        "--comprobar", action="store_true", help="no escribe: falla si el catálogo no está al día"
+    )
     args = parser.parse_args(argv)
     text = generate(args.espejo or default_mirror())
     if args.comprobar:
         if CATALOG.read_text(encoding="utf-8") != text:
-            print("taller/catalogo.yaml no está al día: ejecute "
-                  "scripts/generate_catalog.py", file=sys.stderr)
+            print(
+                "taller/catalogo.yaml no está al día: ejecute scripts/generate_catalog.py",
+                file=sys.stderr,
+            )
             return 1
         print("taller/catalogo.yaml está al día.")
         return 0

@@ -40,8 +40,23 @@ ENGLISH = "en_US"
 
 # Directives whose body is prose (a reader sees it); every other fenced block is code.
 PROSE_DIRECTIVES = {
-    "admonition", "attention", "caution", "danger", "dropdown", "epigraph", "error", "figure",
-    "hint", "important", "margin", "note", "seealso", "sidebar", "tip", "topic", "warning",
+    "admonition",
+    "attention",
+    "caution",
+    "danger",
+    "dropdown",
+    "epigraph",
+    "error",
+    "figure",
+    "hint",
+    "important",
+    "margin",
+    "note",
+    "seealso",
+    "sidebar",
+    "tip",
+    "topic",
+    "warning",
 }
 # Directives whose argument (after the name) is a title, not a path.
 TITLED_DIRECTIVES = {"admonition", "dropdown", "sidebar", "topic"}
@@ -70,8 +85,8 @@ OPEN, CLOSE = "\x01", "\x02"
 
 @dataclass(frozen=True)
 class Line:
-    where: str         # "book/intro.md:12" or "notebooks/01_numpy.ipynb, celda 3, línea 2"
-    text: str          # Spanish prose on that line
+    where: str  # "book/intro.md:12" or "notebooks/01_numpy.ipynb, celda 3, línea 2"
+    text: str  # Spanish prose on that line
     foreign: str = ""  # text in italics or quotes on that line: Spanish or English
 
 
@@ -92,8 +107,14 @@ def clean_inline(text: str) -> str:
     text = LINK.sub(r"\1", text)
     text = AUTOLINK.sub(" ", text)
     text = URL.sub(" ", text)
-    text = FOREIGN_TAG.sub(lambda m: OPEN + m.group(2) + CLOSE if m.group(1) != "span"
-                           or "lang=" in m.group(0) else m.group(2), text)
+    text = FOREIGN_TAG.sub(
+        lambda m: (
+            OPEN + m.group(2) + CLOSE
+            if m.group(1) != "span" or "lang=" in m.group(0)
+            else m.group(2)
+        ),
+        text,
+    )
     text = TAG.sub(" ", text)
     text = html.unescape(text)
     text = re.sub(r"\\(.)", r"\1", text)
@@ -122,8 +143,13 @@ def markdown_prose(source: str):
         fence = FENCE.match(line)
         if fence:
             marker, name, argument = fence.group(2), fence.group(3), fence.group(4)
-            closes = (stack and marker[0] == stack[-1][0][0] and len(marker) >= len(stack[-1][0])
-                      and name is None and not argument)
+            closes = (
+                stack
+                and marker[0] == stack[-1][0][0]
+                and len(marker) >= len(stack[-1][0])
+                and name is None
+                and not argument
+            )
             if closes:
                 stack.pop()
                 yield number, ""
@@ -216,11 +242,15 @@ def code_comments(source: str):
     """Yield (line number, text) for each `#` comment of a code cell: only the comment,
     never the code. A `#` inside a string is not a comment (the tokenizer knows);
     IPython magics and shell escapes (%, !) are not Python, so they are blanked first."""
-    python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                       for line in source.split("\n"))
+    python = "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n")
+    )
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(python).readline))
-    except (tokenize.TokenError, SyntaxError):  # a cell that does not parse: whole-line comments only
+    except (
+        tokenize.TokenError,
+        SyntaxError,
+    ):  # a cell that does not parse: whole-line comments only
         for number, line in enumerate(python.split("\n"), start=1):
             if line.lstrip().startswith("#"):
                 yield number, line.lstrip().lstrip("#").strip()
@@ -251,10 +281,13 @@ def prose_lines():
         for index, cell in enumerate(notebook.cells, start=1):
             if cell.cell_type == "markdown":
                 yield from markdown_lines(
-                    cell.source, lambda n, i=index: f"{relative}, celda {i}, línea {n}")
+                    cell.source, lambda n, i=index: f"{relative}, celda {i}, línea {n}"
+                )
             elif cell.cell_type == "code":
                 yield from comment_lines(
-                    cell.source, lambda n, i=index: f"{relative}, celda {i}, comentario de la línea {n}")
+                    cell.source,
+                    lambda n, i=index: f"{relative}, celda {i}, comentario de la línea {n}",
+                )
             alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
             if alt:  # a figure's alternative text, read aloud by screen readers
                 yield Line(f"{relative}, celda {index}, texto alternativo", alt)
@@ -267,7 +300,7 @@ def words(text: str, allowed=frozenset()):
     for match in CHUNK.finditer(text):
         chunk = match.group(0).strip(".-’'")
         extension = re.match(r"\.[^\W\d_]", match.group(0))  # .ipynb, .NET
-        code_like = extension or text[match.end():match.end() + 1] in ("[", "(")
+        code_like = extension or text[match.end() : match.end() + 1] in ("[", "(")
         if not chunk or code_like or re.search(r"[\d_@/\\]|\w\.\w", chunk):
             continue  # T1055, x86_64, archivo.zip, ruta/a/algo, pd.merge, df["Image"]
         if "-" in chunk and accepted_by_word_list(chunk, allowed):
@@ -288,10 +321,13 @@ def accepted_by_word_list(word: str, allowed) -> bool:
 
 def hunspell_binary(dictionary=SPANISH) -> str:
     binary = shutil.which("hunspell")
-    assert binary, "Falta Hunspell: instálelo con «sudo apt-get install hunspell hunspell-es hunspell-en-us»"
+    assert binary, (
+        "Falta Hunspell: instálelo con «sudo apt-get install hunspell hunspell-es hunspell-en-us»"
+    )
     package = "hunspell-es" if dictionary == SPANISH else "hunspell-en-us"
     assert Path(f"/usr/share/hunspell/{dictionary}.dic").is_file(), (
-        f"Falta el diccionario {dictionary} de Hunspell: «sudo apt-get install {package}»")
+        f"Falta el diccionario {dictionary} de Hunspell: «sudo apt-get install {package}»"
+    )
     return binary
 
 
@@ -302,13 +338,19 @@ def hunspell_rejects(candidates, dictionary=SPANISH) -> set:
         return set()
     result = subprocess.run(
         [hunspell_binary(dictionary), "-d", dictionary, "-i", "utf-8", "-l"],
-        input="\n".join(candidates) + "\n", capture_output=True, text=True, encoding="utf-8",
-        timeout=120, check=True,
+        input="\n".join(candidates) + "\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=True,
     )
     return set(result.stdout.split())
 
 
-ENCLITIC = re.compile(r"^(?P<verb>\w+?)(?P<pronouns>(?:se|me|te|nos|os)?(?:lo|la|los|las|le|les|me|te|se|nos))$")
+ENCLITIC = re.compile(
+    r"^(?P<verb>\w+?)(?P<pronouns>(?:se|me|te|nos|os)?(?:lo|la|los|las|le|les|me|te|se|nos))$"
+)
 STRESS = str.maketrans("áéíóú", "aeiou")
 
 
@@ -339,7 +381,10 @@ def misspellings(lines, allowed=None):
     found = []
     for line in lines:
         wrong = [word for word in words(line.text, allowed) if word in unknown]
-        wrong += [word for word in words(line.foreign, allowed)
-                  if word in unknown and word in not_english]
+        wrong += [
+            word
+            for word in words(line.foreign, allowed)
+            if word in unknown and word in not_english
+        ]
         found += [(line, word) for word in wrong if not accepted_by_word_list(word, allowed)]
     return found

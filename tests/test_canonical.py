@@ -22,8 +22,17 @@ BINDER_URL = f"https://mybinder.org/v2/gh/{OWNER}/{NAME}/{BRANCH}"
 URL = re.compile(r"https?://[^\s)\]>\"'`\\]+")
 
 # Every file a reader, a learner or a tool sees a repository link in.
-SCANNED = ["README.md", "_config.yml", "book/**/*.md", "notebooks/*.ipynb", "docker/*",
-           "binder/*", ".github/workflows/*.yml", "taller/*.py", "datasets/README.md"]
+SCANNED = [
+    "README.md",
+    "_config.yml",
+    "book/**/*.md",
+    "notebooks/*.ipynb",
+    "docker/*",
+    "binder/*",
+    ".github/workflows/*.yml",
+    "taller/*.py",
+    "datasets/README.md",
+]
 
 
 def scanned_files():
@@ -98,7 +107,9 @@ def test_every_clone_command_clones_the_canonical_repository():
             while line.rstrip().endswith("\\") and last + 1 < len(lines):
                 last += 1
                 line = line.rstrip()[:-1] + " " + lines[last].strip()
-            words = shlex.split(line[line.index("git clone "):].split("#")[0].strip().strip('"\\n,'))
+            words = shlex.split(
+                line[line.index("git clone ") :].split("#")[0].strip().strip('"\\n,')
+            )
             url = next(word for word in words[2:] if not word.startswith("-"))
             assert url in {REPO_URL, REPO_URL + ".git"}, f"{path.name}:{number + 1}: {url}"
             clones += 1
@@ -130,7 +141,9 @@ def test_pages_links_are_the_canonical_site():
         if parsed.netloc.endswith(".github.io") and (
             parsed.netloc.split(".")[0].lower() == OWNER.lower() or NAME in parsed.path
         ):
-            assert url.startswith(PAGES_URL) or url + "/" == PAGES_URL, f"{path}: {url} no es {PAGES_URL}"
+            assert url.startswith(PAGES_URL) or url + "/" == PAGES_URL, (
+                f"{path}: {url} no es {PAGES_URL}"
+            )
 
 
 def test_binder_links_to_this_repository_use_the_canonical_owner_and_branch():
@@ -140,7 +153,9 @@ def test_binder_links_to_this_repository_use_the_canonical_owner_and_branch():
         if parsed.netloc != "mybinder.org" or not parsed.path.startswith("/v2/"):
             continue
         parts = parsed.path.strip("/").split("/")
-        if OWNER.lower() in (p.lower() for p in parts) or NAME.lower() in (p.lower() for p in parts):
+        if OWNER.lower() in (p.lower() for p in parts) or NAME.lower() in (
+            p.lower() for p in parts
+        ):
             base = f"{parsed.scheme}://{parsed.netloc}/" + "/".join(parts[:5])
             assert base == BINDER_URL, f"{path}: {url} no es {BINDER_URL}"
             found += 1

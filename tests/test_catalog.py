@@ -19,13 +19,16 @@ RAW = yaml.safe_load(catalog.CATALOG_PATH.read_text(encoding="utf-8"))
 DATASETS = catalog.datasets()
 KINDS = {"Host": "host", "Network": "red", "Cloud": "nube"}
 SELECTION = [name for name, entry in DATASETS.items() if entry.selected]
-CORPUS_FOLDERS = ("datasets/atomic/windows/defense_evasion/host/",
-                  "datasets/atomic/windows/credential_access/host/")
+CORPUS_FOLDERS = (
+    "datasets/atomic/windows/defense_evasion/host/",
+    "datasets/atomic/windows/credential_access/host/",
+)
 
 
 def load_generator():
     spec = importlib.util.spec_from_file_location(
-        "generate_catalog", catalog.REPO_ROOT / "scripts" / "generate_catalog.py")
+        "generate_catalog", catalog.REPO_ROOT / "scripts" / "generate_catalog.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -62,7 +65,8 @@ def test_catalogue_is_what_the_script_generates_from_upstream(mirror_root):
     upstream_sums(mirror_root)  # sin SHA256SUMS no se puede generar
     text = load_generator().generate(mirror_root)
     assert text == catalog.CATALOG_PATH.read_text(encoding="utf-8"), (
-        "taller/catalogo.yaml no está al día: .venv/bin/python scripts/generate_catalog.py")
+        "taller/catalogo.yaml no está al día: .venv/bin/python scripts/generate_catalog.py"
+    )
 
 
 def test_every_upstream_archive_is_catalogued_once_with_its_sha256(mirror_root):
@@ -70,7 +74,8 @@ def test_every_upstream_archive_is_catalogued_once_with_its_sha256(mirror_root):
     assert {entry.path: entry.sha256 for entry in DATASETS.values()} == sums
     assert len(DATASETS) == len(sums)
     in_mirror = sorted(
-        str(path.relative_to(mirror_root)) for path in (mirror_root / "datasets").rglob("*")
+        str(path.relative_to(mirror_root))
+        for path in (mirror_root / "datasets").rglob("*")
         if path.name.lower().endswith((".zip", ".tar.gz"))
     )
     assert set(in_mirror) <= set(sums)
@@ -122,7 +127,9 @@ def test_entry_matches_the_upstream_metadata_card(mirror_root, name):
         for mapping in card["attack_mappings"]
     }
     assert set(entry.techniques) == techniques
-    assert set(entry.tactics) == {tactic for m in card["attack_mappings"] for tactic in m["tactics"]}
+    assert set(entry.tactics) == {
+        tactic for m in card["attack_mappings"] for tactic in m["tactics"]
+    }
 
 
 def test_names_are_archive_stems_and_network_captures_are_told_apart():
@@ -136,17 +143,22 @@ def test_names_are_archive_stems_and_network_captures_are_told_apart():
 
 def test_the_lessons_selection_keeps_its_fourteen_names():
     assert len(SELECTION) == 14
-    assert {"covenant_psremoting_command", "empire_psexec_dcerpc_tcp_svcctl",
-            "empire_dllinjection_LoadLibrary_CreateRemoteThread"} <= set(SELECTION)
+    assert {
+        "covenant_psremoting_command",
+        "empire_psexec_dcerpc_tcp_svcctl",
+        "empire_dllinjection_LoadLibrary_CreateRemoteThread",
+    } <= set(SELECTION)
     assert [e.name for e in catalog.selection()] == SELECTION
 
 
 def test_the_hunting_corpus_is_every_host_archive_of_two_tactics(mirror_root):
     corpus = catalog.corpus()
     assert [e.name for e in corpus] == [
-        e.name for e in DATASETS.values() if e.path.startswith(CORPUS_FOLDERS)]
+        e.name for e in DATASETS.values() if e.path.startswith(CORPUS_FOLDERS)
+    ]
     in_mirror = sorted(
-        str(path.relative_to(mirror_root)) for folder in CORPUS_FOLDERS
+        str(path.relative_to(mirror_root))
+        for folder in CORPUS_FOLDERS
         for path in (mirror_root / folder).iterdir()
     )
     assert sorted(e.path for e in corpus) == in_mirror  # todo el corpus está en el espejo
@@ -165,13 +177,18 @@ def test_each_entry_lists_the_notebooks_that_really_use_it_with_the_same_hash():
         code = notebook_code(path)
         for name, entry in DATASETS.items():
             if f'"{entry.path}"' in code:
-                assert f'"{entry.sha256}"' in code, f"{path.name}: la huella de {name} no es la del catálogo"
+                assert f'"{entry.sha256}"' in code, (
+                    f"{path.name}: la huella de {name} no es la del catálogo"
+                )
             if f'"{entry.path}"' in code or f'"{name}"' in code:
                 used.setdefault(name, []).append(path.stem)
     listed = {name: list(entry.notebooks) for name, entry in DATASETS.items() if entry.notebooks}
     assert listed == used
-    assert set(used) >= {"covenant_psremoting_command", "empire_psexec_dcerpc_tcp_svcctl",
-                         "empire_dllinjection_LoadLibrary_CreateRemoteThread"}
+    assert set(used) >= {
+        "covenant_psremoting_command",
+        "empire_psexec_dcerpc_tcp_svcctl",
+        "empire_dllinjection_LoadLibrary_CreateRemoteThread",
+    }
 
 
 def test_urls_are_pinned_to_the_upstream_commit(monkeypatch):
@@ -190,29 +207,43 @@ def test_cache_lives_in_datasets_unless_overridden(monkeypatch, tmp_path):
     monkeypatch.delenv("TALLER_CACHE_DIR", raising=False)
     entry = DATASETS["empire_psexec_dcerpc_tcp_svcctl"]
     assert entry.archive_path == (
-        catalog.REPO_ROOT / "datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip"
+        catalog.REPO_ROOT
+        / "datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip"
     )
     monkeypatch.setenv("TALLER_CACHE_DIR", str(tmp_path))
-    assert entry.extract_dir == tmp_path / "atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl"
+    assert (
+        entry.extract_dir
+        == tmp_path / "atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl"
+    )
 
 
 def test_git_ignores_the_cache_but_not_the_catalogue_and_its_readme():
     def ignored(path):
-        return subprocess.run(["git", "check-ignore", "-q", path], cwd=catalog.REPO_ROOT).returncode == 0
+        return (
+            subprocess.run(["git", "check-ignore", "-q", path], cwd=catalog.REPO_ROOT).returncode
+            == 0
+        )
 
-    assert ignored("datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip")
-    assert ignored("datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl/x.json")
+    assert ignored(
+        "datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip"
+    )
+    assert ignored(
+        "datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl/x.json"
+    )
     assert not ignored("taller/catalogo.yaml")
     assert not ignored("datasets/README.md")
 
 
-@pytest.mark.parametrize("source", [
-    "empire_psexec_dcerpc_tcp_svcctl",
-    "SDWIN-190518210652",  # también es el id de la captura de red: se entienden los eventos
-    "datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip",
-    "https://raw.githubusercontent.com/OTRF/Security-Datasets/master/datasets/atomic/windows/"
-    "lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "empire_psexec_dcerpc_tcp_svcctl",
+        "SDWIN-190518210652",  # también es el id de la captura de red: se entienden los eventos
+        "datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip",
+        "https://raw.githubusercontent.com/OTRF/Security-Datasets/master/datasets/atomic/windows/"
+        "lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip",
+    ],
+)
 def test_resolve_by_name_id_upstream_path_or_url(source):
     assert catalog.resolve(source).name == "empire_psexec_dcerpc_tcp_svcctl"
 
@@ -220,7 +251,12 @@ def test_resolve_by_name_id_upstream_path_or_url(source):
 def test_an_id_shared_by_several_event_sets_is_ambiguous():
     with pytest.raises(TallerError) as error:
         catalog.resolve("377d9af5-5009-48d9-ae97-1756a01d7ef8")
-    for name in ("AADAuditEvents", "Microsoft365DefenderEvents", "OfficeActivityEvents", "WindowsEvents"):
+    for name in (
+        "AADAuditEvents",
+        "Microsoft365DefenderEvents",
+        "OfficeActivityEvents",
+        "WindowsEvents",
+    ):
         assert name in str(error.value)
 
 
@@ -243,7 +279,10 @@ def test_list_shows_every_dataset_with_its_details(capsys, cache):
     assert cli.main(["listar"]) == 0
     out = capsys.readouterr().out
     assert "empire_psexec_dcerpc_tcp_svcctl: Empire Invoke PsExec\n" in out
-    assert "    SDWIN-190518210652 · host · T1021 · TA0002, TA0008 · 640,8 KiB · sin descargar\n" in out
+    assert (
+        "    SDWIN-190518210652 · host · T1021 · TA0002, TA0008 · 640,8 KiB · sin descargar\n"
+        in out
+    )
     assert out.rstrip().endswith(f"{len(DATASETS)} conjuntos, 0 en la caché ({cache}).")
     assert "tamaño desconocido" in out  # los que no estaban en el espejo
 
@@ -253,20 +292,41 @@ def raw_names(keep):
     return [name for name, entry in RAW["conjuntos"].items() if keep(entry)]
 
 
-@pytest.mark.parametrize("options, keep, must", [
-    (["--tecnica", "T1003"],
-     lambda e: any(t.split(".")[0] == "T1003" for t in e["tecnicas"]),
-     ["empire_mimikatz_logonpasswords", "psh_lsass_memory_dump_comsvcs"]),
-    (["--tecnica", "t1055.001"], lambda e: "T1055.001" in e["tecnicas"],
-     ["empire_dllinjection_LoadLibrary_CreateRemoteThread"]),
-    (["--tecnica", "T1055"], lambda e: any(t.split(".")[0] == "T1055" for t in e["tecnicas"]),
-     ["empire_psinject_PEinjection", "purplesharp_pe_injection_createremotethread"]),
-    (["--tactica", "TA0008", "--buscar", "psexec"],
-     lambda e: "TA0008" in e["tacticas"] and "psexec" in (e["ruta"] + e["titulo"]).lower(),
-     ["empire_psexec_dcerpc_tcp_svcctl", "empire_psexec_dcerpc_tcp_svcctl_red"]),
-    (["--buscar", "golden saml"], lambda e: "golden saml" in e["titulo"].lower(),
-     ["AADAuditEvents", "Microsoft365DefenderEvents", "OfficeActivityEvents", "WindowsEvents"]),
-])
+@pytest.mark.parametrize(
+    "options, keep, must",
+    [
+        (
+            ["--tecnica", "T1003"],
+            lambda e: any(t.split(".")[0] == "T1003" for t in e["tecnicas"]),
+            ["empire_mimikatz_logonpasswords", "psh_lsass_memory_dump_comsvcs"],
+        ),
+        (
+            ["--tecnica", "t1055.001"],
+            lambda e: "T1055.001" in e["tecnicas"],
+            ["empire_dllinjection_LoadLibrary_CreateRemoteThread"],
+        ),
+        (
+            ["--tecnica", "T1055"],
+            lambda e: any(t.split(".")[0] == "T1055" for t in e["tecnicas"]),
+            ["empire_psinject_PEinjection", "purplesharp_pe_injection_createremotethread"],
+        ),
+        (
+            ["--tactica", "TA0008", "--buscar", "psexec"],
+            lambda e: "TA0008" in e["tacticas"] and "psexec" in (e["ruta"] + e["titulo"]).lower(),
+            ["empire_psexec_dcerpc_tcp_svcctl", "empire_psexec_dcerpc_tcp_svcctl_red"],
+        ),
+        (
+            ["--buscar", "golden saml"],
+            lambda e: "golden saml" in e["titulo"].lower(),
+            [
+                "AADAuditEvents",
+                "Microsoft365DefenderEvents",
+                "OfficeActivityEvents",
+                "WindowsEvents",
+            ],
+        ),
+    ],
+)
 def test_list_filters_by_technique_tactic_and_text(capsys, options, keep, must):
     found = listed(capsys, *options)
     assert found == raw_names(keep)

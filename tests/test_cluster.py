@@ -54,8 +54,10 @@ def wait_for(check, what: str, procs, logs):
     while time.monotonic() < deadline:
         for proc in procs:
             if proc.poll() is not None:
-                pytest.fail(f"{what}: a Spark process exited early:\n"
-                            + "\n".join(log.read_text()[-2000:] for log in logs))
+                pytest.fail(
+                    f"{what}: a Spark process exited early:\n"
+                    + "\n".join(log.read_text()[-2000:] for log in logs)
+                )
         try:
             if check():
                 return
@@ -69,7 +71,9 @@ def start(args, log: Path, env) -> subprocess.Popen:
     with open(log, "wb") as out:
         return subprocess.Popen(
             [str(SPARK_HOME / "bin" / "spark-class"), *args],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
             start_new_session=True,  # its own process group: stopped as one
         )
 
@@ -99,13 +103,42 @@ def cluster(tmp_path):
     logs = [tmp_path / "master.log", tmp_path / "worker.log"]
     procs = []
     try:
-        procs.append(start(["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                            "--port", str(port), "--webui-port", str(ui)], logs[0], env))
+        procs.append(
+            start(
+                [
+                    "org.apache.spark.deploy.master.Master",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--webui-port",
+                    str(ui),
+                ],
+                logs[0],
+                env,
+            )
+        )
         wait_for(lambda: status(ui)["status"] == "ALIVE", "master", procs, logs)
-        procs.append(start(["org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                            "--port", str(worker_port), "--webui-port", str(worker_ui),
-                            "--cores", "2", "--memory", "1g", f"spark://127.0.0.1:{port}"],
-                           logs[1], env))
+        procs.append(
+            start(
+                [
+                    "org.apache.spark.deploy.worker.Worker",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(worker_port),
+                    "--webui-port",
+                    str(worker_ui),
+                    "--cores",
+                    "2",
+                    "--memory",
+                    "1g",
+                    f"spark://127.0.0.1:{port}",
+                ],
+                logs[1],
+                env,
+            )
+        )
         wait_for(lambda: status(ui)["aliveworkers"] >= 1, "worker", procs, logs)
         yield SimpleNamespace(url=f"spark://127.0.0.1:{port}", ui=ui, procs=procs)
     finally:
@@ -132,20 +165,28 @@ def as_json(rows):
 
 
 def test_notebook_09_spark_part_runs_on_a_standalone_cluster_and_agrees_with_duckdb(
-        cluster, tmp_path, monkeypatch):
+    cluster, tmp_path, monkeypatch
+):
     import duckdb
 
     from taller import hunt
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    comparison = next(i for i, cell in enumerate(notebook.cells)
-                      if cell.cell_type == "code" and "QUERIES = {" in cell.source)
+    comparison = next(
+        i
+        for i, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and "QUERIES = {" in cell.source
+    )
     result = tmp_path / "spark.json"
     notebook.cells.insert(comparison + 1, dump_cell(result))
     monkeypatch.setenv("SPARK_MASTER", cluster.url)
     started = time.monotonic()
-    NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    ).execute()
     elapsed = time.monotonic() - started
 
     found = json.loads(result.read_text())

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from browser_support import CHROMIUM, CHROMIUM_ARGS, block_other_hosts
 from built_site import REPO
 

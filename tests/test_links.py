@@ -25,7 +25,9 @@ def test_checker_finds_missing_files_and_fragments(tmp_path):
     (tmp_path / "book" / "a.html").write_text(
         '<h1 id="titulo">A</h1><a href="#titulo">bien</a><a href="../index.html#arriba">bien</a>'
         '<a href="b.html">falta</a><a href="../index.html#abajo">sin id</a><img src="x.png" alt="x">'
-        '<a href="https://example.org/">externo</a><a href="mailto:a@b.c">correo</a>', encoding="utf-8")
+        '<a href="https://example.org/">externo</a><a href="mailto:a@b.c">correo</a>',
+        encoding="utf-8",
+    )
     problems = broken_internal_links(tmp_path)
     assert len(problems) == 3
     assert any("b.html" in problem for problem in problems)
@@ -36,18 +38,31 @@ def test_checker_finds_missing_files_and_fragments(tmp_path):
 
 def test_external_links_report(site, tmp_path):
     report = tmp_path / "enlaces-externos.txt"
-    result = subprocess.run([sys.executable, REPO / "tests" / "links.py", site, report],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, REPO / "tests" / "links.py", site, report],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
-    lines = [line for line in report.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    lines = [
+        line
+        for line in report.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+    ]
     urls = [line.split("\t")[0] for line in lines]
     assert urls == sorted(set(urls)), "El informe debe estar ordenado y sin repeticiones"
     listed = {url: pages for url, pages in (line.split("\t") for line in lines)}
 
     # Every external link of the introduction's text is listed, with the page that uses it.
-    intro = BeautifulSoup((site / "book" / "intro.html").read_text(encoding="utf-8"), "html.parser")
-    in_text = {a["href"] for a in intro.select("article.bd-article a[href^='http']")
-               if urlsplit(a["href"]).hostname not in {"127.0.0.1", "localhost"}}
+    intro = BeautifulSoup(
+        (site / "book" / "intro.html").read_text(encoding="utf-8"), "html.parser"
+    )
+    in_text = {
+        a["href"]
+        for a in intro.select("article.bd-article a[href^='http']")
+        if urlsplit(a["href"]).hostname not in {"127.0.0.1", "localhost"}
+    }
     assert in_text, "La introducción no tiene enlaces externos: la prueba no comprobaría nada"
     for url in in_text:
         assert url in listed, f"Falta {url} en el informe"

@@ -9,8 +9,19 @@ from itertools import zip_longest
 
 import pytest
 
-from spelling import (DOCUMENTS, WORD_LIST, Line, code_comments, comment_lines, markdown_lines,
-                      misspellings, not_spanish, project_words, prose_lines, words)
+from spelling import (
+    DOCUMENTS,
+    WORD_LIST,
+    Line,
+    code_comments,
+    comment_lines,
+    markdown_lines,
+    misspellings,
+    not_spanish,
+    project_words,
+    prose_lines,
+    words,
+)
 
 HOW_TO_FIX = (
     "Corrija la palabra o, si es un término técnico o un nombre propio correcto, añádalo a "
@@ -22,27 +33,42 @@ HOW_TO_FIX = (
 # (pagina, numero, calculo are verb forms): the article in front gives them away.
 MISSING_ACCENTS = [
     (r"\b(la|una|esta|cada|otra|primera|siguiente|misma|nueva) pagina(s)?\b", "página"),
-    (r"\b(el|un|este|ese|cada|del|al|otro|mismo|primer) (numero|calculo|publico|ultimo|titulo"
-     r"|indice|termino|limite|metodo|practico|critico|analisis|transito|deposito)\b",
-     "número, cálculo, público, último, título, índice, término, límite, método..."),
-    (r"\b(la|una|esta|cada|otra|misma|ultima) (practica|critica|publica|ultima|formula|tecnica)\b",
-     "práctica, crítica, pública, última, fórmula, técnica"),
-    (r"¿\s*(que|como|cuando|donde|cuanto|cuantos|cuantas|cuanta|cual|cuales|quien|quienes|por que)\b",
-     "¿qué?, ¿cómo?, ¿cuándo?, ¿dónde?, ¿cuántos?, ¿cuál?, ¿quién?, ¿por qué?"),
-    (r"\besta (disponible|instalad[oa]s?|vac[ií][oa]|list[oa]|guardad[oa]|ordenad[oa]|definid[oa]"
-     r"|escrit[oa]|en (el|la|los|las|un|una|su))\b", "está"),
-    (r"\bmas (de|que|del|rápido|sencillo|fácil|grande|pequeño|información|datos|eventos|adelante)\b",
-     "más"),
+    (
+        r"\b(el|un|este|ese|cada|del|al|otro|mismo|primer) (numero|calculo|publico|ultimo|titulo"
+        r"|indice|termino|limite|metodo|practico|critico|analisis|transito|deposito)\b",
+        "número, cálculo, público, último, título, índice, término, límite, método...",
+    ),
+    (
+        r"\b(la|una|esta|cada|otra|misma|ultima) (practica|critica|publica|ultima|formula|tecnica)\b",
+        "práctica, crítica, pública, última, fórmula, técnica",
+    ),
+    (
+        r"¿\s*(que|como|cuando|donde|cuanto|cuantos|cuantas|cuanta|cual|cuales|quien|quienes|por que)\b",
+        "¿qué?, ¿cómo?, ¿cuándo?, ¿dónde?, ¿cuántos?, ¿cuál?, ¿quién?, ¿por qué?",
+    ),
+    (
+        r"\besta (disponible|instalad[oa]s?|vac[ií][oa]|list[oa]|guardad[oa]|ordenad[oa]|definid[oa]"
+        r"|escrit[oa]|en (el|la|los|las|un|una|su))\b",
+        "está",
+    ),
+    (
+        r"\bmas (de|que|del|rápido|sencillo|fácil|grande|pequeño|información|datos|eventos|adelante)\b",
+        "más",
+    ),
     (r"\b(podra|podran|tendra|tendran|sera|seran|habra|estara|hara|debera)\b", "futuro con tilde"),
-    (r"\b(tambien|ademas|despues|aqui|asi|facil|dificil|rapido|codigo|pagina|informacion|funcion"
-     r"|sesion|version|seccion|leccion|opcion|ejecucion|conexion|direccion|busqueda|analisis)\b",
-     "tilde"),
+    (
+        r"\b(tambien|ademas|despues|aqui|asi|facil|dificil|rapido|codigo|pagina|informacion|funcion"
+        r"|sesion|version|seccion|leccion|opcion|ejecucion|conexion|direccion|busqueda|analisis)\b",
+        "tilde",
+    ),
 ]
 
 
 def context(line: Line) -> str:
     """The line as written: Spanish and foreign parts back together."""
-    merged = "".join(a if a != " " else b for a, b in zip_longest(line.text, line.foreign, fillvalue=" "))
+    merged = "".join(
+        a if a != " " else b for a, b in zip_longest(line.text, line.foreign, fillvalue=" ")
+    )
     return " ".join(merged.split())[:100]
 
 
@@ -56,8 +82,9 @@ def test_learner_text_has_no_misspellings():
     sources = {line.where.split(":")[0].split(",")[0] for line in lines}
     missing = [name for name in DOCUMENTS if name not in sources]
     assert missing == [], f"No se revisa el texto de {missing}"
-    assert any("comentario" in line.where for line in lines), \
+    assert any("comentario" in line.where for line in lines), (
         "No se revisan los comentarios de las celdas de código de los cuadernos"
+    )
     found = misspellings(lines)
     assert found == [], f"Palabras mal escritas ({len(found)}):\n{report(found)}\n{HOW_TO_FIX}"
 
@@ -75,11 +102,14 @@ def test_learner_text_has_no_missing_accents():
 def test_word_list_is_sorted_and_clean():
     entries = project_words()
     assert entries, "tests/palabras.txt está vacío"
-    assert all(entry and " " not in entry for entry in entries), \
+    assert all(entry and " " not in entry for entry in entries), (
         "tests/palabras.txt: una palabra por línea, sin líneas vacías ni espacios"
+    )
     assert len(entries) == len(set(entries)), "tests/palabras.txt tiene palabras repetidas"
     expected = sorted(entries, key=lambda word: (word.casefold(), word))
-    assert entries == expected, "tests/palabras.txt no está en orden alfabético (sin distinguir mayúsculas)"
+    assert entries == expected, (
+        "tests/palabras.txt no está en orden alfabético (sin distinguir mayúsculas)"
+    )
     assert WORD_LIST.read_text(encoding="utf-8").endswith("\n")
 
 
@@ -89,14 +119,19 @@ def test_word_list_has_only_needed_words():
     parts = {entry: entry.split("-") for entry in entries}
     rejected = not_spanish(part for split in parts.values() for part in split)
     known = {entry for entry, split in parts.items() if not rejected.intersection(split)}
-    assert known == set(), f"El diccionario ya conoce estas palabras; quítelas de tests/palabras.txt: {sorted(known)}"
+    assert known == set(), (
+        f"El diccionario ya conoce estas palabras; quítelas de tests/palabras.txt: {sorted(known)}"
+    )
     used = set()
     for line in prose_lines():
         for text in (line.text, line.foreign):
             used.update(words(text))
             used.update(re.findall(r"[\w-]+", text))
-    unused = [entry for entry in entries
-              if entry not in used and entry[:1].upper() + entry[1:] not in used]
+    unused = [
+        entry
+        for entry in entries
+        if entry not in used and entry[:1].upper() + entry[1:] not in used
+    ]
     assert unused == [], f"Palabras de tests/palabras.txt que ya no aparecen en el texto: {unused}"
 
 
@@ -132,7 +167,16 @@ def sample_lines():
 
 def test_checker_skips_code_urls_roles_and_math():
     text = " ".join(line.text + line.foreign for line in sample_lines())
-    for hidden in ("lienas", "numpy", "pagna", "betta", "varible", "titulo", "etiqueta", "dropdown"):
+    for hidden in (
+        "lienas",
+        "numpy",
+        "pagna",
+        "betta",
+        "varible",
+        "titulo",
+        "etiqueta",
+        "dropdown",
+    ):
         assert hidden not in text
     assert "Esta nota sí es prosa" in text
 
@@ -143,8 +187,10 @@ def test_checker_catches_a_misspelling_with_its_line():
 
 
 def test_checker_accepts_english_only_in_italics_or_quotes():
-    lines = [Line("a.md:1", "Lea el libro Python for Data Analysis"),
-             Line("a.md:2", "Lea el libro", "Python for Data Analysis")]
+    lines = [
+        Line("a.md:1", "Lea el libro Python for Data Analysis"),
+        Line("a.md:2", "Lea el libro", "Python for Data Analysis"),
+    ]
     flagged = {(line.where, word) for line, word in misspellings(lines, allowed={"Python"})}
     assert flagged == {("a.md:1", "for"), ("a.md:1", "Analysis")}
 
@@ -165,21 +211,27 @@ print("#no es un comentario")
 
 def test_comments_are_the_only_text_taken_from_code_cells():
     comments = [text for _, text in code_comments(CELL)]
-    assert comments == ["Cargamos los datos  (sin «errores»)",
-                        "el «#» de una cadena no es un comentario",
-                        "2 * 3 no abre una cursiva"]
+    assert comments == [
+        "Cargamos los datos  (sin «errores»)",
+        "el «#» de una cadena no es un comentario",
+        "2 * 3 no abre una cursiva",
+    ]
     lines = list(comment_lines(CELL, lambda number: f"celda 1, comentario de la línea {number}"))
-    assert [line.where for line in lines] == [f"celda 1, comentario de la línea {n}" for n in (2, 3, 4)]
+    assert [line.where for line in lines] == [
+        f"celda 1, comentario de la línea {n}" for n in (2, 3, 4)
+    ]
     text = " ".join(line.text + line.foreign for line in lines)
     for code in ("matplotlib", "url", "example", "anclaa", "valor", "print"):
         assert code not in text
 
 
 def test_checker_catches_a_misspelling_in_a_code_comment():
-    cell = 'df = pd.read_json(path, lines=True)  # leemos el archivo con una sola orden\n# un evento por línea, sin vezes repetidas\n'
+    cell = "df = pd.read_json(path, lines=True)  # leemos el archivo con una sola orden\n# un evento por línea, sin vezes repetidas\n"
     lines = list(comment_lines(cell, lambda number: f"celda 1, comentario de la línea {number}"))
     found = misspellings(lines, allowed=set())
-    assert [(line.where, word) for line, word in found] == [("celda 1, comentario de la línea 2", "vezes")]
+    assert [(line.where, word) for line, word in found] == [
+        ("celda 1, comentario de la línea 2", "vezes")
+    ]
 
 
 def test_a_cell_that_does_not_parse_still_has_its_comments_checked():

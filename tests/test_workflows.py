@@ -31,18 +31,24 @@ def steps(job):
 
 def uses(job, action):
     """The step of `job` that uses `action` (any version), or None."""
-    return next((step for step in steps(job) if step.get("uses", "").split("@")[0] == action), None)
+    return next(
+        (step for step in steps(job) if step.get("uses", "").split("@")[0] == action), None
+    )
 
 
 def runs(job):
     return [step["run"].strip() for step in steps(job) if "run" in step]
 
 
-@pytest.mark.parametrize("schema", ["vendor.github-workflows", "custom.github-workflows-require-timeout"])
+@pytest.mark.parametrize(
+    "schema", ["vendor.github-workflows", "custom.github-workflows-require-timeout"]
+)
 def test_workflows_match_the_schema(schema):
     result = subprocess.run(
         [BIN / "check-jsonschema", "--builtin-schema", schema, PUBLISH, TESTS],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -52,7 +58,9 @@ def test_actions_are_pinned_to_a_version(path):
     for job in load(path)["jobs"].values():
         for step in steps(job):
             if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+(\.\d+)*|[0-9a-f]{40})", step["uses"]), step["uses"]
+                assert re.fullmatch(
+                    r"[\w.-]+/[\w.-]+@(v\d+(\.\d+)*|[0-9a-f]{40})", step["uses"]
+                ), step["uses"]
 
 
 def test_site_is_built_with_the_readme_command_and_deployed_on_pushes_to_the_branch():
@@ -90,9 +98,12 @@ def test_tests_run_on_pull_requests_with_the_ci_script_and_python_3_11():
     # Debian with the Python of binder/runtime.txt, like the local CI machine:
     # .ci/run installs its system packages with Debian's names, as root.
     image = job["container"]["image"] if isinstance(job["container"], dict) else job["container"]
-    assert re.fullmatch(rf"python:{sys.version_info.major}\.{sys.version_info.minor}(\.\d+)?-bookworm", image)
-    assert (REPO / "binder" / "runtime.txt").read_text(encoding="utf-8").strip() == \
-        f"python-{sys.version_info.major}.{sys.version_info.minor}"
+    assert re.fullmatch(
+        rf"python:{sys.version_info.major}\.{sys.version_info.minor}(\.\d+)?-bookworm", image
+    )
+    assert (REPO / "binder" / "runtime.txt").read_text(
+        encoding="utf-8"
+    ).strip() == f"python-{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def test_workflows_do_not_depend_on_the_local_mirror():

@@ -110,8 +110,10 @@ class CatalogDirective(SphinxDirective):
             if tactic == "—":
                 heading += nodes.strong(text="Sin táctica en la ficha (o sin ficha)")
             else:
-                heading += link(f"{TACTICS.get(tactic, tactic)} ({tactic})",
-                                f"https://attack.mitre.org/tactics/{tactic}/")
+                heading += link(
+                    f"{TACTICS.get(tactic, tactic)} ({tactic})",
+                    f"https://attack.mitre.org/tactics/{tactic}/",
+                )
             heading += nodes.Text(count(by_tactic[tactic]))
             result += [heading, listing(by_tactic[tactic])]
 
@@ -129,14 +131,17 @@ class CatalogDirective(SphinxDirective):
 
         orphans = catalog.get("fichas_sin_archivo") or []
         if orphans:
-            result.append(nodes.rubric(text="Fichas sin archivo publicado",
-                                       ids=["fichas-sin-archivo"]))
+            result.append(
+                nodes.rubric(text="Fichas sin archivo publicado", ids=["fichas-sin-archivo"])
+            )
             items = nodes.bullet_list()
             for card in orphans:
                 paragraph = nodes.paragraph()
                 paragraph += link(card["id"], blob + card["ficha"])
-                paragraph += nodes.Text(f": {card['titulo']} (enlaza un archivo que "
-                                        "upstream no publica en este commit)")
+                paragraph += nodes.Text(
+                    f": {card['titulo']} (enlaza un archivo que "
+                    "upstream no publica en este commit)"
+                )
                 items += nodes.list_item("", paragraph)
             result.append(items)
         return result
