@@ -35,6 +35,8 @@ MANIFEST_VERSION = 1
 PARQUET_FORMAT = 1
 # Carpeta de la caché para lo que se descarga de una URL fuera del catálogo.
 OTHERS = "otros"
+# Carpeta de la tabla de caza del cuaderno 09 (`taller.hunt.hunting_table`).
+HUNT = "corpus"
 
 
 def notice(message: str) -> None:
@@ -235,7 +237,7 @@ def survey(root: Path, entries) -> Survey:
                 inside(child, extracted[child])
             elif child in ancestors and child.is_dir() and not child.is_symlink():
                 walk(child)
-            elif folder == root and child.name in ("README.md", OTHERS):
+            elif folder == root and child.name in ("README.md", OTHERS, HUNT):
                 continue
             else:
                 found.orphans.append(child)

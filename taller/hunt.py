@@ -2,8 +2,7 @@
 
 El corpus son los eventos de equipo de dos tácticas de Security-Datasets
 (`taller.catalog.corpus`: ``defense_evasion/host`` y ``credential_access/host``).
-Cada conjunto se lee de su copia Parquet verificada (`taller.parquet_path`);
-si el paquete aún no la ofrece, del JSON extraído.
+Cada conjunto se lee de su copia Parquet verificada (`taller.parquet_path`).
 
 Las dos funciones de este módulo crean en su motor la misma vista ``events``,
 con pocas columnas y ya normalizadas, para que las detecciones se escriban una
@@ -29,11 +28,19 @@ Las barras inversas de Windows se cambian por «/» al crear la vista porque
 DuckDB y Spark no escriben igual una barra inversa dentro de un texto SQL.
 """
 
+import json
 import os
 import tempfile
 from pathlib import Path
 
-from taller import catalog, download
+from taller import cache, catalog, download
+from taller.files import (
+    clean_stale_temporaries,
+    make_readable,
+    sha256,
+    temporary_name,
+    write_atomically,
+)
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 # Columnas del JSON que lee la vista (las demás no se leen del disco).
@@ -77,13 +84,14 @@ def corpus_files(progress: bool = True) -> dict[str, Path]:
     entries = catalog.corpus()
     missing = [entry for entry in entries if not entry.archive_path.exists()]
     if missing and progress:
-        from tqdm.auto import tqdm
+        # La barra de texto de tqdm: se ve igual en JupyterLab, Colab y la
+        # terminal, y no avisa en rojo si falta ipywidgets.
+        from tqdm import tqdm
 
         missing = tqdm(missing, desc="Corpus de caza", unit="conjunto")
     for entry in missing:
         download.json_path(entry.name)
-    reader = getattr(taller, "parquet_path", None) or taller.json_path
-    return {entry.name: Path(reader(entry.name)) for entry in entries}
+    return {entry.name: Path(taller.parquet_path(entry.name)) for entry in entries}
 
 
 def _is_parquet(files: dict[str, Path]) -> bool:
@@ -149,31 +157,61 @@ def duckdb_events(con, files: dict[str, Path] | None = None) -> None:
     )
 
 
-def hunting_table(files: dict[str, Path] | None = None) -> Path:
+def _sources(files_by_name: dict[str, Path]) -> dict[str, list[int]]:
+    """Huella barata de las copias de origen: tamaño y fecha de cada una."""
+    return {
+        name: [path.stat().st_size, path.stat().st_mtime_ns]
+        for name, path in sorted(files_by_name.items())
+    }
+
+
+def hunting_table(files_by_name: dict[str, Path] | None = None) -> Path:
     """Un solo Parquet con las columnas de la caza de todo el corpus.
 
     Spark paga por cada archivo que abre (esquema, tareas): leer 66 copias
     con esquemas distintos tarda más que la consulta. DuckDB las junta aquí
-    una vez, con las columnas de `RAW_COLUMNS` y el nombre del conjunto; se
-    rehace si alguna copia es más reciente. Es lo que, en un clúster, se
-    guarda en el almacenamiento compartido.
+    una vez, con las columnas de `RAW_COLUMNS` y el nombre del conjunto. Es
+    lo que, en un clúster, se guarda en el almacenamiento compartido.
+
+    Como el resto de la caché, no se confía en ella a ciegas: junto a la tabla
+    (``<caché>/corpus/caza.parquet``) se guarda ``caza.json`` con su huella
+    SHA-256 y el tamaño y la fecha de cada copia de origen (ya verificadas por
+    `taller.parquet_path`). Si la tabla no coincide con su huella, o alguna
+    copia cambió, se rehace y se avisa.
     """
     import duckdb
 
-    files = corpus_files() if files is None else files
-    target = catalog.cache_dir() / "corpus" / "caza.parquet"
-    newest = max(path.stat().st_mtime for path in files.values())
-    if target.exists() and target.stat().st_mtime >= newest:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_suffix(".parquet.tmp")
-    with duckdb.connect() as con:
-        con.execute(
-            f"COPY (SELECT * FROM {_duckdb_raw(con, files)} "
-            "ORDER BY dataset) "
-            f"TO '{scratch}' (FORMAT parquet, COMPRESSION zstd)"
-        )
-    os.replace(scratch, target)
+    files_by_name = corpus_files() if files_by_name is None else files_by_name
+    folder = catalog.cache_dir() / cache.HUNT
+    target = folder / "caza.parquet"
+    record = folder / "caza.json"
+    sources = _sources(files_by_name)
+    if target.exists():
+        try:
+            saved = json.loads(record.read_text(encoding="utf-8"))
+            if saved["sources"] == sources and saved["sha256"] == sha256(target):
+                return target
+            if saved["sources"] == sources:
+                cache.notice(f"la tabla de caza {target} estaba dañada; se rehace.")
+        except (OSError, ValueError, KeyError, TypeError):
+            cache.notice(f"la tabla de caza {target} no tiene registro válido; se rehace.")
+    folder.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(folder)
+    scratch = temporary_name(folder, ".parquet")
+    try:
+        with duckdb.connect() as con:
+            con.execute(
+                f"COPY (SELECT * FROM {_duckdb_raw(con, files_by_name)} "
+                "ORDER BY dataset) "
+                f"TO '{scratch}' (FORMAT parquet, COMPRESSION zstd)"
+            )
+        make_readable(scratch)
+        digest = sha256(scratch)
+        os.replace(scratch, target)
+    finally:
+        scratch.unlink(missing_ok=True)
+    payload = {"sha256": digest, "sources": sources}
+    write_atomically(record, json.dumps(payload, indent=1).encode())
     return target
 
 
