@@ -85,7 +85,8 @@ def main() -> int:
     dataset, times = compare(args.nombre, args.repeticiones)
     print(
         f"Conjunto: {dataset['name']} ({dataset['megabytes']:.1f} MB de JSON, "
-        f"{dataset['rows']} eventos, {dataset['columns']} columnas; mismas filas y columnas en los tres)"
+        f"{dataset['rows']} eventos, {dataset['columns']} columnas; "
+        "mismas filas y columnas en los tres)"
     )
     print(
         f"Repeticiones: {args.repeticiones}; CPU: {os.cpu_count()}; "

@@ -75,7 +75,8 @@ def machine() -> str:
             "",
             f"- CPU: {cpu_model()}",
             f"- Núcleos: {os.cpu_count()} lógicos" + (f", {physical} físicos" if physical else ""),
-            f"- RAM: {memory.total / 2**30:.1f} GiB ({memory.available / 2**30:.1f} GiB libres al empezar)",
+            f"- RAM: {memory.total / 2**30:.1f} GiB "
+            f"({memory.available / 2**30:.1f} GiB libres al empezar)",
             f"- Python: {platform.python_version()} ({platform.python_implementation()})",
             f"- Sistema: {platform.platform()}",
             f"- Carga media al empezar (1 min): {os.getloadavg()[0]:.2f}",
@@ -87,7 +88,8 @@ def machine() -> str:
 
 
 def tree_rss(root: psutil.Process, only=None) -> int:
-    """RSS de un proceso y de todos sus descendientes (o solo de los que `only` acepte y sus hijos)."""
+    """RSS de un proceso y de todos sus descendientes (o solo de los que `only` acepte
+    y sus hijos)."""
     try:
         processes = [root] + root.children(recursive=True)
     except psutil.NoSuchProcess:
@@ -156,7 +158,8 @@ def run_measured(command, only=None, env=None, cwd=REPO):
 def check(result, what):
     if result.returncode != 0:
         raise SystemExit(
-            f"Falló {what} (código {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            f"Falló {what} (código {result.returncode}):\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
 
 
@@ -203,9 +206,10 @@ def bench_notebooks() -> str:
         [
             "## Cuadernos",
             "",
-            "Cada cuaderno se ejecuta entero con nbclient en un proceso aparte, con la caché de datos llena. "
-            "El tiempo incluye arrancar y parar el núcleo; la memoria es el máximo de la suma del RSS del "
-            "núcleo y sus procesos hijos (la JVM de Spark en el cuaderno 08).",
+            "Cada cuaderno se ejecuta entero con nbclient en un proceso aparte, con la caché de "
+            "datos llena. El tiempo incluye arrancar y parar el núcleo; la memoria es el máximo "
+            "de la suma del RSS del núcleo y sus procesos hijos (la JVM de Spark en el "
+            "cuaderno 08).",
             "",
             *rows,
         ]
@@ -234,22 +238,25 @@ def bench_loader(repetitions: int) -> str:
     progress(f"Comparando lectores sobre {name}…")
     dataset, times = compare(name, repetitions)
     rows = [
-        "| Lector | Mejor (s) | Mediana (s) | Veces más rápido que `pandas.read_json` (mejor / mediana) |",
+        "| Lector | Mejor (s) | Mediana (s) "
+        "| Veces más rápido que `pandas.read_json` (mejor / mediana) |",
         "|---|---:|---:|---:|",
     ]
     for reader, (best, median) in speedups(times).items():
         values = times[reader]
         rows.append(
-            f"| `{reader}` | {min(values):.3f} | {statistics.median(values):.3f} | {best:.1f} / {median:.1f} |"
+            f"| `{reader}` | {min(values):.3f} | {statistics.median(values):.3f} "
+            f"| {best:.1f} / {median:.1f} |"
         )
     return "\n".join(
         [
             "## Cargador de datos",
             "",
-            f"`taller.load` frente a `pandas.read_json(lines=True)` sobre el conjunto de eventos más grande "
-            f"del catálogo: {name} ({dataset['megabytes']:.1f} MB de JSON, {dataset['rows']} eventos, "
-            f"{dataset['columns']} columnas; mismas filas y columnas en los tres). Los lectores se alternan "
-            f"en la misma ejecución ({repetitions} repeticiones, con bench/bench_loader.py).",
+            "`taller.load` frente a `pandas.read_json(lines=True)` sobre el conjunto de eventos "
+            f"más grande del catálogo: {name} ({dataset['megabytes']:.1f} MB de JSON, "
+            f"{dataset['rows']} eventos, {dataset['columns']} columnas; mismas filas y columnas "
+            "en los tres). Los lectores se alternan en la misma ejecución "
+            f"({repetitions} repeticiones, con bench/bench_loader.py).",
             "",
             *rows,
         ]
@@ -279,9 +286,9 @@ def bench_site() -> str:
         [
             "## Sitio",
             "",
-            "`make book-only` (el `jupyter-book build` de `make book`), en una carpeta de salida temporal: "
-            "en frío no hay nada construido; en caliente se repite sin cambiar nada. Los cuadernos no se "
-            "ejecutan: el sitio usa sus salidas guardadas.",
+            "`make book-only` (el `jupyter-book build` de `make book`), en una carpeta de salida "
+            "temporal: en frío no hay nada construido; en caliente se repite sin cambiar nada. "
+            "Los cuadernos no se ejecutan: el sitio usa sus salidas guardadas.",
             "",
             *rows,
         ]
@@ -343,9 +350,10 @@ def bench_datasets() -> str:
         [
             "## Datos",
             "",
-            f"`python -m taller descargar --todos` (lo que ejecuta `make datasets`) contra un espejo HTTP en "
-            f"127.0.0.1 que sirve la copia local de Security-Datasets: {len(catalog['conjuntos'])} archivos, "
-            f"{total / 1e6:.1f} MB comprimidos, con su SHA-256 comprobado. En caliente no se descarga nada.",
+            "`python -m taller descargar --todos` (lo que ejecuta `make datasets`) contra un "
+            "espejo HTTP en 127.0.0.1 que sirve la copia local de Security-Datasets: "
+            f"{len(catalog['conjuntos'])} archivos, {total / 1e6:.1f} MB comprimidos, con su "
+            "SHA-256 comprobado. En caliente no se descarga nada.",
             "",
             *rows,
         ]

@@ -274,19 +274,24 @@ def prose_lines():
     licence, notebook markdown cells, the comments of notebook code cells and figure alt texts."""
     for page in book_pages() + documents():
         relative = page.relative_to(REPO).as_posix()
-        yield from markdown_lines(page.read_text(encoding="utf-8"), lambda n: f"{relative}:{n}")
+        yield from markdown_lines(
+            page.read_text(encoding="utf-8"), lambda n, relative=relative: f"{relative}:{n}"
+        )
     for path in notebooks():
         relative = path.relative_to(REPO).as_posix()
         notebook = nbformat.read(path, as_version=4)
         for index, cell in enumerate(notebook.cells, start=1):
             if cell.cell_type == "markdown":
                 yield from markdown_lines(
-                    cell.source, lambda n, i=index: f"{relative}, celda {i}, línea {n}"
+                    cell.source,
+                    lambda n, i=index, relative=relative: f"{relative}, celda {i}, línea {n}",
                 )
             elif cell.cell_type == "code":
                 yield from comment_lines(
                     cell.source,
-                    lambda n, i=index: f"{relative}, celda {i}, comentario de la línea {n}",
+                    lambda n, i=index, relative=relative: (
+                        f"{relative}, celda {i}, comentario de la línea {n}"
+                    ),
                 )
             alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
             if alt:  # a figure's alternative text, read aloud by screen readers

@@ -24,7 +24,8 @@ def test_checker_finds_missing_files_and_fragments(tmp_path):
     (tmp_path / "index.html").write_text('<p id="arriba">Inicio</p>', encoding="utf-8")
     (tmp_path / "book" / "a.html").write_text(
         '<h1 id="titulo">A</h1><a href="#titulo">bien</a><a href="../index.html#arriba">bien</a>'
-        '<a href="b.html">falta</a><a href="../index.html#abajo">sin id</a><img src="x.png" alt="x">'
+        '<a href="b.html">falta</a><a href="../index.html#abajo">sin id</a>'
+        '<img src="x.png" alt="x">'
         '<a href="https://example.org/">externo</a><a href="mailto:a@b.c">correo</a>',
         encoding="utf-8",
     )

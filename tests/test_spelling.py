@@ -39,20 +39,23 @@ MISSING_ACCENTS = [
         "número, cálculo, público, último, título, índice, término, límite, método...",
     ),
     (
-        r"\b(la|una|esta|cada|otra|misma|ultima) (practica|critica|publica|ultima|formula|tecnica)\b",
+        r"\b(la|una|esta|cada|otra|misma|ultima) "
+        r"(practica|critica|publica|ultima|formula|tecnica)\b",
         "práctica, crítica, pública, última, fórmula, técnica",
     ),
     (
-        r"¿\s*(que|como|cuando|donde|cuanto|cuantos|cuantas|cuanta|cual|cuales|quien|quienes|por que)\b",
+        r"¿\s*(que|como|cuando|donde|cuanto|cuantos|cuantas|cuanta|cual|cuales"
+        r"|quien|quienes|por que)\b",
         "¿qué?, ¿cómo?, ¿cuándo?, ¿dónde?, ¿cuántos?, ¿cuál?, ¿quién?, ¿por qué?",
     ),
     (
-        r"\besta (disponible|instalad[oa]s?|vac[ií][oa]|list[oa]|guardad[oa]|ordenad[oa]|definid[oa]"
-        r"|escrit[oa]|en (el|la|los|las|un|una|su))\b",
+        r"\besta (disponible|instalad[oa]s?|vac[ií][oa]|list[oa]|guardad[oa]|ordenad[oa]"
+        r"|definid[oa]|escrit[oa]|en (el|la|los|las|un|una|su))\b",
         "está",
     ),
     (
-        r"\bmas (de|que|del|rápido|sencillo|fácil|grande|pequeño|información|datos|eventos|adelante)\b",
+        r"\bmas (de|que|del|rápido|sencillo|fácil|grande|pequeño|información|datos|eventos"
+        r"|adelante)\b",
         "más",
     ),
     (r"\b(podra|podran|tendra|tendran|sera|seran|habra|estara|hara|debera)\b", "futuro con tilde"),
@@ -226,7 +229,10 @@ def test_comments_are_the_only_text_taken_from_code_cells():
 
 
 def test_checker_catches_a_misspelling_in_a_code_comment():
-    cell = "df = pd.read_json(path, lines=True)  # leemos el archivo con una sola orden\n# un evento por línea, sin vezes repetidas\n"
+    cell = (
+        "df = pd.read_json(path, lines=True)  # leemos el archivo con una sola orden\n"
+        "# un evento por línea, sin vezes repetidas\n"
+    )
     lines = list(comment_lines(cell, lambda number: f"celda 1, comentario de la línea {number}"))
     found = misspellings(lines, allowed=set())
     assert [(line.where, word) for line, word in found] == [
