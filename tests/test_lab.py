@@ -15,11 +15,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, block_other_hosts
+from browser_support import block_other_hosts
 from built_site import REPO
 
 BIN = Path(sys.executable).parent
@@ -94,6 +95,23 @@ class LabServer:
             timeout=BOOT_TIMEOUT * 3,
         )
 
+    def wait_until_ready(self):
+        """Espera a que la API responda con el token: cada prueba empieza con el servidor listo."""
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                request = urllib.request.Request(
+                    f"{self.url}api/status", headers={"Authorization": f"token {self.token}"}
+                )
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise AssertionError(f"JupyterLab no respondió en {BOOT_TIMEOUT} s:\n{self.output()}")
+
     def stop(self):
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -113,6 +131,7 @@ class LabServer:
 def lab(tmp_path_factory):
     server = LabServer(tmp_path_factory.mktemp("lab"), spanish=True)
     try:
+        server.wait_until_ready()
         yield server
     finally:
         server.stop()
@@ -177,38 +196,33 @@ def test_the_smoke_test_gives_up_on_a_server_that_never_answers():
     assert "no respondió antes del límite" in result.stderr
 
 
-def test_menus_read_in_spanish_in_a_browser(lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+def test_menus_read_in_spanish_in_a_browser(lab, browser):
+    # El Chromium de la sesión (browser_support): un segundo Playwright síncrono
+    # en el mismo proceso no puede arrancar mientras el primero sigue vivo.
+    context = browser.new_context(locale="es-ES", service_workers="block")
+    try:
+        context.set_default_timeout(BOOT_TIMEOUT * 1000)
+        blocked = []
+        block_other_hosts(context, lab.url, blocked)
+        page = context.new_page()
+        page.goto(f"{lab.url}lab?token={lab.token}")
+        page.wait_for_selector(".lm-MenuBar-itemLabel")
+        # JupyterLab aplica los menús del usuario justo después de dibujar la barra.
+        page.wait_for_function(
+            "[...document.querySelectorAll('.lm-MenuBar-itemLabel')]"
+            ".some(label => label.textContent === 'Ejecutar')"
         )
-        try:
-            context = browser.new_context(locale="es-ES", service_workers="block")
-            context.set_default_timeout(BOOT_TIMEOUT * 1000)
-            blocked = []
-            block_other_hosts(context, lab.url, blocked)
-            page = context.new_page()
-            page.goto(f"{lab.url}lab?token={lab.token}")
-            page.wait_for_selector(".lm-MenuBar-itemLabel")
-            # JupyterLab applies the user's menu settings just after drawing the bar.
-            page.wait_for_function(
-                "[...document.querySelectorAll('.lm-MenuBar-itemLabel')]"
-                ".some(label => label.textContent === 'Ejecutar')"
-            )
-            menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
-            assert menus[:4] == ["Archivo", "Editar", "Ver", "Ejecutar"], menus
-            assert not {"File", "Edit", "Run", "Kernel", "Tabs", "Help"} & set(menus), menus
-            # A menu's items are in Spanish too.
-            page.locator(".lm-MenuBar-itemLabel", has_text="Archivo").click()
-            items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
-            assert "Guardar" in " ".join(items) or "Cerrar" in " ".join(items), items
-            # No news or update checks from the classroom.
-            assert not blocked, blocked
-            context.close()
-        finally:
-            browser.close()
+        menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+        assert menus[:4] == ["Archivo", "Editar", "Ver", "Ejecutar"], menus
+        assert not {"File", "Edit", "Run", "Kernel", "Tabs", "Help"} & set(menus), menus
+        # También las entradas de un menú.
+        page.locator(".lm-MenuBar-itemLabel", has_text="Archivo").click()
+        items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+        assert "Guardar" in " ".join(items) or "Cerrar" in " ".join(items), items
+        # Ninguna consulta de noticias o actualizaciones desde el aula.
+        assert not blocked, blocked
+    finally:
+        context.close()
 
 
 def test_spanish_settings_are_installed_everywhere_we_ship_jupyterlab():
