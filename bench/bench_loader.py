@@ -8,7 +8,7 @@ Se miden tres lecturas, alternadas en la misma ejecución para que todas
 sufran la misma carga de la máquina:
 
 - ``taller.load``: lo que usa el alumno; tras la primera vez lee la copia
-  Arrow que el cargador guarda en la caché.
+  Parquet verificada que el cargador guarda en la caché.
 - ``taller sin copia``: el mismo cargador leyendo el JSON (lector de pyarrow
   y conversión de tipos), como la primera vez.
 - ``pandas.read_json``: la referencia.

@@ -220,12 +220,16 @@ def bench_notebooks() -> str:
 
 
 def largest_dataset() -> str:
-    """El conjunto de eventos más grande del catálogo (lo descarga y extrae si falta)."""
+    """El conjunto de eventos más grande de las lecciones (lo descarga y extrae si falta).
+
+    Solo la selección de las lecciones: del resto del catálogo no siempre se
+    conoce el tamaño (null si el archivo no estaba en el espejo).
+    """
     sys.path.insert(0, str(REPO))
     import taller
     from taller import catalog
 
-    events = [entry for entry in catalog.datasets().values() if not entry.is_capture]
+    events = [entry for entry in catalog.selection() if not entry.is_capture]
     name = max(events, key=lambda entry: entry.size).name
     taller.json_path(name)
     return name
@@ -321,7 +325,9 @@ def bench_datasets() -> str:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     catalog = yaml.safe_load((REPO / "taller" / "catalogo.yaml").read_text(encoding="utf-8"))
-    total = sum(entry["bytes"] for entry in catalog["conjuntos"].values())
+    # Lo que descarga `--todos`: la selección de las lecciones, de tamaño conocido.
+    selected = [entry for entry in catalog["conjuntos"].values() if entry.get("seleccion")]
+    total = sum(entry["bytes"] for entry in selected)
     rows = [
         "| `make datasets` | Tiempo (s) | Peticiones al espejo | Descargado (MB) |",
         "|---|---:|---:|---:|",
@@ -350,9 +356,10 @@ def bench_datasets() -> str:
         [
             "## Datos",
             "",
-            "`python -m taller descargar --todos` (lo que ejecuta `make datasets`) contra un "
+            "`python -m taller descargar --todos` (los datos de las lecciones de "
+            "`make datasets`) contra un "
             "espejo HTTP en 127.0.0.1 que sirve la copia local de Security-Datasets: "
-            f"{len(catalog['conjuntos'])} archivos, {total / 1e6:.1f} MB comprimidos, con su "
+            f"{len(selected)} archivos, {total / 1e6:.1f} MB comprimidos, con su "
             "SHA-256 comprobado. En caliente no se descarga nada.",
             "",
             *rows,
