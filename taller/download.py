@@ -130,15 +130,8 @@ def _copy_http(url: str, out, limit: int, bar, digest) -> None:
                 raise _TooBig(int(length), limit)
             bar.total = int(length)
             bar.refresh()
-        received = 0
         try:
-            for chunk in response.iter_content(_CHUNK):
-                received += len(chunk)
-                if received > limit:
-                    raise _TooBig(received, limit)
-                out.write(chunk)
-                digest.update(chunk)
-                bar.update(len(chunk))
+            _write_chunks(response.iter_content(_CHUNK), out, limit, bar, digest)
         except requests.ConnectionError as exc:
             reason = exc.args[0] if exc.args else None
             if isinstance(reason, ReadTimeoutError) or "Read timed out" in str(exc):
@@ -156,14 +149,19 @@ def _copy_local(source: Path, out, limit: int, bar, digest) -> None:
         if size > limit:
             raise _TooBig(size, limit)
         bar.total = size
-        received = 0
-        while chunk := handle.read(_CHUNK):
-            received += len(chunk)
-            if received > limit:
-                raise _TooBig(received, limit)
-            out.write(chunk)
-            digest.update(chunk)
-            bar.update(len(chunk))
+        _write_chunks(iter(lambda: handle.read(_CHUNK), b""), out, limit, bar, digest)
+
+
+def _write_chunks(chunks, out, limit: int, bar, digest) -> None:
+    """Copia los trozos en `out` con su huella y su progreso; corta al pasar de `limit`."""
+    received = 0
+    for chunk in chunks:
+        received += len(chunk)
+        if received > limit:
+            raise _TooBig(received, limit)
+        out.write(chunk)
+        digest.update(chunk)
+        bar.update(len(chunk))
 
 
 def _retriable(exc: BaseException) -> bool:
