@@ -29,7 +29,6 @@ mensajes, y devuelve el tamaño y la huella SHA-256 de cada archivo extraído
 (calculados mientras se escribe: nada se lee dos veces).
 """
 
-import hashlib
 import io
 import os
 import tarfile
@@ -191,17 +190,6 @@ def _members(archive: Path, label: str):
     raise TallerError(f"«{label}» no es un .zip ni un .tar.gz: no se sabe cómo abrirlo.")
 
 
-def _copy(stream, target: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(target, "wb") as out:
-        while chunk := stream.read(_CHUNK):
-            out.write(chunk)
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
-
-
 def _publish(staging: Path, destination: Path, replace: bool) -> None:
     """Pone `staging` en el lugar de `destination` con renombrados atómicos."""
     if replace and destination.exists():
@@ -247,7 +235,8 @@ def extract(
         for path, stream in _members(archive, label):
             target = staging.joinpath(*path.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
-            size, digest = _copy(stream, target)
+            with open(target, "wb") as out:
+                size, digest = files.hash_chunks(files.chunks_of(stream, _CHUNK), out)
             members.append(Member(str(path), size, digest))
         if not members:
             raise TallerError(f"«{label}» está vacío: no contiene ningún archivo.")
@@ -301,12 +290,8 @@ def describe(archive: Path, label: str) -> list[Member]:
     members = []
     try:
         for path, stream in _members(archive, label):
-            digest = hashlib.sha256()
-            size = 0
-            while chunk := stream.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-            members.append(Member(str(path), size, digest.hexdigest()))
+            size, digest = files.hash_chunks(files.chunks_of(stream, _CHUNK))
+            members.append(Member(str(path), size, digest))
     except (
         zipfile.BadZipFile,
         tarfile.TarError,

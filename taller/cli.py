@@ -133,9 +133,9 @@ def _download(args) -> int:
         try:
             manifest = download.extraction(entry)
             if cache.json_member(manifest) is not None:
-                from taller import columnar  # pyarrow: solo para preparar la copia Parquet
+                from taller import road  # pyarrow: solo para preparar la copia Parquet
 
-                columnar.prepare(entry)
+                road.prepare(entry, manifest)
         except TallerError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             failures += 1
@@ -164,7 +164,7 @@ def _verify(args) -> int:
         if not entry.selected and not path.exists():
             continue  # opcional (corpus del cuaderno 09, resto de upstream): no se exige
         try:
-            digest = download._archive_digest(entry)
+            digest = download.archive_digest(entry)
         except TallerError as exc:
             damaged.append(entry.name)
             print(f"{entry.name}: ILEGIBLE: {exc}")

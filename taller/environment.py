@@ -18,7 +18,6 @@ versión de un paquete, ruta de ``java``…), para que las pruebas puedan
 simular cualquier entorno. No importa pandas: la orden arranca en un momento.
 """
 
-import hashlib
 import os
 import re
 import shutil
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from taller import catalog
+from taller import catalog, files
 
 OK, WARNING, MISSING = "bien", "aviso", "falta"
 _MARKS = {OK: "✅", WARNING: "⚠️ ", MISSING: "❌"}
@@ -178,18 +177,9 @@ def check_packages(
     return Finding("Paquetes", OK, "todos los de requirements.txt, con las versiones fijadas.")
 
 
-def sha256_of(path: Path) -> str:
-    """Huella SHA-256 de un archivo, leído por fragmentos."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_datasets(
     entries: Iterable[catalog.Dataset] | None = None,
-    digest: Callable[[Path], str] = sha256_of,
+    digest: Callable[[Path], str] = files.sha256,
 ) -> Finding:
     """Cada conjunto del catálogo, ¿está en la caché con la huella del catálogo?"""
     entries = list(catalog.selection() if entries is None else entries)
@@ -233,7 +223,7 @@ def check_datasets(
 
 def check_corpus(
     entries: Iterable[catalog.Dataset] | None = None,
-    digest: Callable[[Path], str] = sha256_of,
+    digest: Callable[[Path], str] = files.sha256,
 ) -> Finding:
     """El corpus de caza del cuaderno 09: sin él, ese cuaderno necesita conexión."""
     entries = list(catalog.corpus() if entries is None else entries)
