@@ -219,14 +219,16 @@ def extract(
     label: str,
     *,
     replace: bool = False,
-    before_publish: Callable[[Path, list[Member]], None] | None = None,
+    manifest: tuple[str, Callable[[list[Member]], bytes]] | None = None,
 ) -> list[Member]:
     """Extrae `archive` en `destination` (que aparece de golpe) y describe lo extraído.
 
     Si `destination` ya existe y no se pide `replace`, se entiende que otro
-    proceso acaba de extraer lo mismo y se conserva la suya. `before_publish`
-    recibe la carpeta temporal y los miembros justo antes de publicarla (para
-    añadir el manifiesto de la caché). Un fallo de disco llega como `OSError`.
+    proceso acaba de extraer lo mismo y se conserva la suya. `manifest`, si se
+    da, es (nombre, función): la función recibe los miembros extraídos y
+    devuelve el contenido de un archivo más, el manifiesto de la caché, que se
+    escribe con ese nombre en la carpeta antes de publicarla (así aparece con
+    ella, de golpe). Un fallo de disco llega como `OSError`.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = files.temporary_dir(destination.parent)
@@ -240,8 +242,9 @@ def extract(
             members.append(Member(str(path), size, digest))
         if not members:
             raise TallerError(f"«{label}» está vacío: no contiene ningún archivo.")
-        if before_publish:
-            before_publish(staging, members)
+        if manifest:
+            name, describe_members = manifest
+            (staging / name).write_bytes(describe_members(members))
         for folder, _, _ in os.walk(staging):
             files.make_readable(folder)
         for member in members:

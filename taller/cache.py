@@ -85,10 +85,19 @@ def new_manifest(entry: catalog.Dataset, members) -> dict:
     }
 
 
+def encode(manifest: dict) -> bytes:
+    """El contenido del archivo del manifiesto."""
+    return json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True).encode() + b"\n"
+
+
+def manifest_bytes(entry: catalog.Dataset, members) -> bytes:
+    """El archivo del manifiesto de una extracción recién hecha (para `taller.archive`)."""
+    return encode(new_manifest(entry, members))
+
+
 def write_manifest(folder: Path, manifest: dict) -> None:
     """Escribe el manifiesto de forma atómica en `folder` (la carpeta extraída)."""
-    data = json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True).encode()
-    files.write_atomically(folder / MANIFEST, data + b"\n")
+    files.write_atomically(folder / MANIFEST, encode(manifest))
 
 
 def extraction_problem(

@@ -87,6 +87,12 @@ class Dataset:
         archive = self.archive_path
         return archive.parent / strip_archive_suffix(archive.name)
 
+    def place(self) -> "Place":
+        """La entrada con sus rutas en la caché de ahora, fijadas (véase `Place`)."""
+        return Place(
+            self.name, self.sha256, self.size, self.archive_path, self.extract_dir, self.path
+        )
+
     @property
     def is_capture(self) -> bool:
         """¿Contiene solo capturas de tráfico (que pandas no puede leer)?"""
@@ -110,6 +116,24 @@ class Dataset:
             if text.lower() not in haystack:
                 return False
         return True
+
+
+@dataclass(frozen=True)
+class Place:
+    """Lo que recorre el camino de los datos (`taller.road`): un conjunto con sus
+    rutas en la caché fijadas para toda la llamada.
+
+    Sale de una entrada del catálogo (`Dataset.place`) o de un archivo propio
+    (`taller.road.own_file`), y las etapas lo tratan igual.
+    """
+
+    name: str  # el del catálogo, o el nombre del archivo propio (para los mensajes)
+    sha256: str  # la del catálogo, o la del contenido del archivo propio
+    size: int | None
+    archive_path: Path  # el archivo comprimido (o el JSON propio)
+    extract_dir: Path  # su carpeta en la caché: extracción, manifiesto y copia Parquet
+    path: str | None = None  # ruta en upstream; None en un archivo propio
+    downloaded: bool = False  # archivo propio descargado de una URL (en <caché>/otros/)
 
 
 @functools.cache
@@ -296,12 +320,18 @@ def resolve(source: str) -> Dataset:
     return pick(source, matching(source))
 
 
+def lookup(source: str) -> Place | None:
+    """El conjunto que nombra `source`, ya en su sitio (None si no está en el catálogo)."""
+    candidates = matching(source)
+    return pick(source, candidates).place() if candidates else None
+
+
 def pick(source: str, candidates: list[Dataset]) -> Dataset:
     """Como `resolve`, con las entradas que ya devolvió ``matching(source)``."""
     if len(candidates) > 1:
         events = [entry for entry in candidates if not entry.is_capture]
         if len(events) == 1:
-            return events[0]
+            candidates = events
     if len(candidates) == 1:
         return candidates[0]
     if candidates:

@@ -211,14 +211,14 @@ def save_copy(table: pa.Table, entry, manifest: dict, member: str, state) -> Pat
     Devuelve None si no se pudo guardar (caché de solo lectura o llena): la
     tabla sigue valiendo, sin copia.
     """
-    folder = entry.extract_dir
     name = cache.parquet_name(member)  # junto al JSON
-    target = folder / name
+    target = entry.extract_dir / name
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         files.clean_stale_temporaries(target.parent)
         size, digest = write_parquet(table, target)
-        cache.write_manifest(folder, cache.with_parquet(manifest, member, name, size, digest))
+        manifest = cache.with_parquet(manifest, member, name, size, digest)
+        files.write_atomically(cache.manifest_path(entry), cache.encode(manifest))
     except (OSError, pa.ArrowException):
         return None
     if not state.missing:
@@ -227,3 +227,16 @@ def save_copy(table: pa.Table, entry, manifest: dict, member: str, state) -> Pat
             "a partir del JSON verificado."
         )
     return target
+
+
+def build(entry, manifest, state, source) -> tuple[Path | None, pa.Table]:
+    """La etapa de la copia Parquet: la hace (o rehace) desde el JSON verificado.
+
+    `source(entry, manifest)` es la etapa anterior: devuelve la ruta del JSON
+    verificado, su nombre en el manifiesto y el manifiesto que vale después
+    (`taller.download.json_source` para el catálogo). Devuelve la copia (None
+    si no se pudo guardar) y la tabla.
+    """
+    path, member, manifest = source(entry, manifest)
+    table = read_json_table(path, entry.name)
+    return save_copy(table, entry, manifest, member, state), table

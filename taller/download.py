@@ -21,6 +21,7 @@ Cada etapa recibe el manifiesto ya leído y devuelve el que vale después; nada
 aquí lo vuelve a leer. Este módulo no importa pandas ni pyarrow.
 """
 
+import functools
 from pathlib import Path
 
 from taller import archive, cache, catalog, files, transfer
@@ -98,19 +99,13 @@ def _extract(entry: catalog.Dataset, archive_path: Path, replace: bool) -> dict:
     Si otro proceso publicó la misma extracción a la vez, se queda la suya,
     que sale del mismo archivo: el manifiesto de esta es igual de válido.
     """
-    manifest = {}
-
-    def add_manifest(staging: Path, members) -> None:
-        manifest.update(cache.new_manifest(entry, members))
-        cache.write_manifest(staging, manifest)
-
     try:
-        archive.extract(
+        members = archive.extract(
             archive_path,
             entry.extract_dir,
             entry.name,
             replace=replace,
-            before_publish=add_manifest,
+            manifest=(cache.MANIFEST, functools.partial(cache.manifest_bytes, entry)),
         )
     except OSError as exc:
         raise TallerError(
@@ -118,7 +113,7 @@ def _extract(entry: catalog.Dataset, archive_path: Path, replace: bool) -> dict:
             f"{exc.strerror or exc}. Compruebe el espacio libre y los permisos, o elija otra "
             "carpeta con TALLER_CACHE_DIR."
         ) from None
-    return manifest
+    return cache.new_manifest(entry, members)
 
 
 def extraction(entry: catalog.Dataset, deep: bool = True, manifest=UNREAD) -> dict:
@@ -181,6 +176,17 @@ def json_file(entry: catalog.Dataset, manifest: dict) -> Path:
     """Ruta del único JSON de una extracción verificada (error claro si no hay uno)."""
     paths = [entry.extract_dir / member for member in manifest["members"]]
     return archive.json_file(paths, entry.name, f"Están en {entry.extract_dir}.")
+
+
+def json_source(entry: catalog.Dataset, manifest) -> tuple[Path, str, dict]:
+    """Lo que necesita la copia Parquet: el JSON extraído y verificado de `entry`.
+
+    Devuelve su ruta, su nombre en el manifiesto y el manifiesto que vale
+    después de descargar y extraer lo que hiciera falta.
+    """
+    manifest = extraction(entry, manifest=manifest)
+    path = json_file(entry, manifest)
+    return path, path.relative_to(entry.extract_dir).as_posix(), manifest
 
 
 def extracted_files(name: str) -> list[Path]:

@@ -23,28 +23,16 @@ carpeta temporal (no se guarda otra copia de lo extraído); si el contenido
 cambia, cambia su huella y se hace una copia nueva.
 """
 
+import contextlib
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from taller import archive, cache, catalog, columnar, download, files, transfer
 from taller.errors import TallerError
 
 
-@dataclass(frozen=True)
-class OwnFile:
-    """Un archivo propio visto como una entrada del catálogo (`taller.cache` lo trata igual)."""
-
-    name: str  # nombre del archivo, para los mensajes
-    archive_path: Path  # el archivo (JSON Lines o comprimido)
-    sha256: str  # huella de su contenido
-    size: int
-    extract_dir: Path  # <caché>/propios/<huella>/: manifiesto y copia Parquet
-    downloaded: bool = False  # lo descargó `transfer.fetch_url` (está en <caché>/otros/)
-
-
-def own_file(text: str) -> OwnFile | None:
+def own_file(text: str) -> catalog.Place | None:
     """El archivo propio al que se refiere `text` (None si no parece uno).
 
     Acepta una ruta, una URL ``file://`` o una URL http(s) (que se descarga).
@@ -76,62 +64,71 @@ def own_file(text: str) -> OwnFile | None:
     except OSError as exc:
         raise TallerError(f"No se puede leer «{name}»: {exc.strerror or exc}.") from None
     folder = catalog.cache_dir() / cache.OWN / digest
-    return OwnFile(name, path, digest, size, folder, downloaded)
+    return catalog.Place(name, digest, size, path, folder, downloaded=downloaded)
 
 
-def locate(source) -> catalog.Dataset | OwnFile:
-    """La primera etapa: el conjunto del catálogo o el archivo propio de `source`."""
+def locate(source) -> catalog.Place:
+    """La primera etapa: el conjunto del catálogo o el archivo propio de `source`.
+
+    `source` puede ser también una entrada del catálogo o lo que ya devolvió
+    `locate`: entonces no se vuelve a buscar.
+    """
+    if isinstance(source, catalog.Place):
+        return source
+    if isinstance(source, catalog.Dataset):
+        return source.place()
     text = os.fspath(source)
     if isinstance(text, bytes):
         text = os.fsdecode(text)
-    candidates = catalog.matching(text)
-    if not candidates:
-        own = own_file(text)
-        if own is not None:
-            return own
-    return catalog.pick(text, candidates)  # si no está en el catálogo, explica el error
+    entry = catalog.lookup(text) or own_file(text)
+    if entry is None:
+        raise catalog.unknown(text)  # con una sugerencia, si la hay
+    return entry
 
 
-# --- Del archivo al JSON -----------------------------------------------------
+# --- Del archivo propio al JSON -----------------------------------------------
 
 
-def _catalogue_json(entry: catalog.Dataset, manifest) -> tuple[Path, str, dict]:
-    """(JSON extraído y verificado, su nombre en el manifiesto, manifiesto)."""
-    manifest = download.extraction(entry, manifest=manifest)
-    path = download.json_file(entry, manifest)
-    return path, path.relative_to(entry.extract_dir).as_posix(), manifest
+@contextlib.contextmanager
+def _own_source(entry: catalog.Place):
+    """La etapa anterior a la copia Parquet para un archivo propio (véase `columnar.build`).
 
-
-def _own_table(entry: OwnFile):
-    """(tabla, miembro, manifiesto) de un archivo propio, leído del JSON."""
+    Un JSON es su propio «miembro»; un archivo comprimido se extrae, verificado,
+    en una carpeta temporal que se borra al terminar.
+    """
     lower = entry.archive_path.name.lower()
     if lower.endswith((".json", ".jsonl")):
-        table = columnar.read_json_table(entry.archive_path, entry.name)
         member = archive.Member(entry.archive_path.name, entry.size, entry.sha256)
-        return table, member.name, cache.new_manifest(entry, [member])
+        yield lambda entry, _: (
+            entry.archive_path,
+            member.name,
+            cache.new_manifest(entry, [member]),
+        )
+        return
     if not lower.endswith(catalog.ARCHIVE_SUFFIXES):
         raise TallerError(
             f"«{entry.name}» no es un .zip, .tar.gz ni .json: no se sabe cómo cargarlo."
         )
+
+    def extracted(entry: catalog.Place, _) -> tuple[Path, str, dict]:
+        folder = Path(scratch) / "x"
+        members = archive.extract(entry.archive_path, folder, entry.name)
+        paths = [folder / member.name for member in members]
+        json = archive.json_file(paths, entry.name, "Descomprima el archivo para abrirlas.")
+        return json, json.relative_to(folder).as_posix(), cache.new_manifest(entry, members)
+
     try:
         with tempfile.TemporaryDirectory(prefix="taller-") as scratch:
-            folder = Path(scratch) / "x"
-            members = archive.extract(entry.archive_path, folder, entry.name)
-            paths = [folder / member.name for member in members]
-            where = "Descomprima el archivo para abrirlas."
-            json = archive.json_file(paths, entry.name, where)
-            table = columnar.read_json_table(json, entry.name)
+            yield extracted
     except OSError as exc:
         raise TallerError(
             f"No se pudo extraer «{entry.name}» en una carpeta temporal "
             f"({tempfile.gettempdir()}): {exc.strerror or exc}. Compruebe el espacio libre "
             "o indique otra carpeta con la variable TMPDIR."
         ) from None
-    member = json.relative_to(folder).as_posix()
-    return table, member, cache.new_manifest(entry, members)
 
 
-# --- La copia Parquet ----------------------------------------------------------
+# --- El camino entero ------------------------------------------------------------
 
 
 def _road(entry, want_path: bool):
@@ -149,17 +146,15 @@ def _road(entry, want_path: bool):
         table, state = columnar.read_copy(state)
         if table is not None:
             return state.path, table
-    if isinstance(entry, OwnFile):
-        table, member, manifest = _own_table(entry)
-    else:
-        source, member, manifest = _catalogue_json(entry, manifest)
-        table = columnar.read_json_table(source, entry.name)
-    return columnar.save_copy(table, entry, manifest, member, state), table
+    if entry.path is None:  # un archivo propio
+        with _own_source(entry) as source:
+            return columnar.build(entry, manifest, state, source)
+    return columnar.build(entry, manifest, state, download.json_source)
 
 
 def _forget_download(entry, exc: TallerError) -> TallerError:
     """Lo descargado de una URL que no se puede leer se borra, para descargarlo de nuevo."""
-    if not (isinstance(entry, OwnFile) and entry.downloaded):
+    if not entry.downloaded:
         return exc
     entry.archive_path.unlink(missing_ok=True)
     return TallerError(
@@ -211,7 +206,4 @@ def prepare(entry: catalog.Dataset, manifest: dict) -> Path | None:
     state = cache.parquet_state(entry, manifest)
     if state.problem is None:
         return state.path
-    source = download.json_file(entry, manifest)
-    member = source.relative_to(entry.extract_dir).as_posix()
-    table = columnar.read_json_table(source, entry.name)
-    return columnar.save_copy(table, entry, manifest, member, state)
+    return columnar.build(entry, manifest, state, download.json_source)[0]

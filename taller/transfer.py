@@ -69,11 +69,11 @@ def _bar(label: str, total: int | None):
     )
 
 
-def _copy_http(url: str, out, limit: int, bar) -> str:
+def _copy_http(url: str, out, limit: int, bar, wait: float) -> str:
     import requests
     from urllib3.exceptions import ReadTimeoutError
 
-    with requests.get(url, stream=True, timeout=catalog.timeout()) as response:
+    with requests.get(url, stream=True, timeout=wait) as response:
         response.raise_for_status()
         length = response.headers.get("Content-Length", "")
         if length.isdigit():
@@ -90,7 +90,7 @@ def _copy_http(url: str, out, limit: int, bar) -> str:
             raise
 
 
-def _copy_local(source: Path, out, limit: int, bar) -> str:
+def _copy_local(source: Path, out, limit: int, bar, wait: float) -> str:
     try:
         handle = open(source, "rb")  # noqa: SIM115 (se cierra abajo)
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
@@ -120,7 +120,7 @@ def _retriable(exc: BaseException) -> bool:
     return isinstance(exc, _Mismatch | _Stalled | requests.RequestException)
 
 
-def _download(source, target: Path, label: str, sha256, limit: int, check, size) -> None:
+def _download(source, target: Path, label: str, sha256, limit: int, check, size, settings):
     """Descarga `source` (URL o ruta local) en `target`, verificado, con reintentos.
 
     Si se da `sha256`, lo recibido debe tener esa huella; `check(temporal)`
@@ -128,14 +128,14 @@ def _download(source, target: Path, label: str, sha256, limit: int, check, size)
     entonces se publica con un renombrado atómico; si algo falla, el temporal
     se borra y la excepción llega a quien llama.
     """
-    attempts = 1 + catalog.retries()
-    catalog.timeout()  # un valor erróneo se explica antes de empezar
+    wait, retries = settings
+    attempts = 1 + retries
     for attempt in range(attempts):
         scratch = files.temporary_name(target.parent, "-" + target.name)
         try:
             with open(scratch, "wb") as out, _bar(label, size) as bar:
                 copy = _copy_local if isinstance(source, Path) else _copy_http
-                digest = copy(source, out, limit, bar)
+                digest = copy(source, out, limit, bar, wait)
             if sha256 and digest != sha256:
                 raise _Mismatch()
             if check:
@@ -151,7 +151,7 @@ def _download(source, target: Path, label: str, sha256, limit: int, check, size)
             scratch.unlink(missing_ok=True)
 
 
-def _explain(exc: BaseException, label: str, where: str, own: bool) -> TallerError | None:
+def _explain(exc: BaseException, label: str, where: str, own: bool, settings):
     """Traduce un fallo de descarga a un mensaje en español con el remedio.
 
     `own` es True si la dirección la dio el alumno (una URL fuera del catálogo):
@@ -189,7 +189,7 @@ def _explain(exc: BaseException, label: str, where: str, own: bool) -> TallerErr
         )
     if isinstance(exc, _Stalled):
         return TallerError(
-            f"El servidor dejó de enviar datos durante más de {catalog.timeout():g} s a mitad "
+            f"El servidor dejó de enviar datos durante más de {settings[0]:g} s a mitad "
             f"de la descarga de {what} ({where}). No se ha guardado nada. Inténtelo de nuevo, "
             "aumente TALLER_TIMEOUT o use un espejo local con TALLER_BASE_URL."
         )
@@ -201,7 +201,7 @@ def _explain(exc: BaseException, label: str, where: str, own: bool) -> TallerErr
             return TallerError(
                 f"El servidor rechazó la descarga de {what} (HTTP {status} en {where}). {origin}"
             )
-        count = catalog.retries()
+        count = settings[1]
         after = (
             ""
             if count == 0
@@ -237,7 +237,7 @@ def _explain(exc: BaseException, label: str, where: str, own: bool) -> TallerErr
         )
     if isinstance(exc, requests.Timeout):
         return TallerError(
-            f"El servidor tardó más de {catalog.timeout():g} s en responder al descargar {what} "
+            f"El servidor tardó más de {settings[0]:g} s en responder al descargar {what} "
             f"({where}). Inténtelo de nuevo, aumente TALLER_TIMEOUT o use un espejo local "
             "con TALLER_BASE_URL."
         )
@@ -291,17 +291,20 @@ def retrieve(
     dañada (el mensaje de error lo dice también).
     """
     created = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
+    settings = None
     try:
+        # Los ajustes se leen una vez; un valor erróneo se explica antes de empezar.
+        settings = (catalog.timeout(), catalog.retries())
         target.parent.mkdir(parents=True, exist_ok=True)
         files.clean_stale_temporaries(target.parent)
-        _download(source, target, label, sha256, limit, check, size)
+        _download(source, target, label, sha256, limit, check, size, settings)
     except BaseException as exc:
         for folder in created:
             try:
                 folder.rmdir()
             except OSError:
                 break
-        error = exc if isinstance(exc, TallerError) else _explain(exc, label, where, own)
+        error = exc if isinstance(exc, TallerError) else _explain(exc, label, where, own, settings)
         if error is None:
             raise
         if damaged:
