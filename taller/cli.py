@@ -11,7 +11,7 @@ import os
 import re
 import sys
 
-from taller import catalog
+from taller import catalog, serve  # serve no pesa: de él salen los valores de `servir`
 from taller.errors import TallerError
 
 # argparse solo habla inglés: cada mensaje de error suyo se traduce entero.
@@ -268,8 +268,6 @@ def _check_environment(args) -> int:
 
 
 def _serve(args) -> int:
-    from taller import serve
-
     return serve.serve(args.direccion, args.puerto)
 
 
@@ -326,16 +324,16 @@ def build_parser() -> argparse.ArgumentParser:
     serving = orders.add_parser("servir", help="sirve la caché verificada como espejo del aula")
     serving.add_argument(
         "--direccion",
-        default="0.0.0.0",
+        default=serve.DEFAULT_ADDRESS,
         metavar="IP",
-        help="dirección en la que escucha (por defecto, todas: 0.0.0.0)",
+        help="dirección en la que escucha (por defecto, todas: %(default)s)",
     )
     serving.add_argument(
         "--puerto",
         type=int,
-        default=8000,
+        default=serve.DEFAULT_PORT,
         metavar="N",
-        help="puerto (por defecto, 8000; 0 elige uno libre)",
+        help="puerto (por defecto, %(default)s; 0 elige uno libre)",
     )
     serving.set_defaults(run=_serve)
 

@@ -33,9 +33,8 @@ from taller import catalog, files
 OK, WARNING, MISSING = "bien", "aviso", "falta"
 _MARKS = {OK: "✅", WARNING: "⚠️ ", MISSING: "❌"}
 
-# La versión de Python del taller: la de binder/runtime.txt (las pruebas
-# comprueban que coinciden). Con otra 3.x reciente casi todo funciona, pero
-# algunas salidas pueden cambiar.
+# La versión de Python del taller: la de binder/runtime.txt (las pruebas lo
+# comprueban). Con otra 3.x reciente casi todo funciona; alguna salida cambia.
 PYTHON = (3, 11)
 OLDEST_PYTHON = (3, 10)  # la mínima que admite el paquete (pyproject.toml)
 # Sin estos paquetes los cuadernos no funcionan; los demás de
@@ -48,7 +47,6 @@ ESSENTIAL = (
     "seaborn",
     "pyspark",
     "requests",
-    "pooch",
     "pyyaml",
 )
 JAVA = 17  # Spark 4 necesita Java 17 o posterior
