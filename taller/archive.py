@@ -46,6 +46,15 @@ MAX_EXTRACTED_BYTES = 1 << 30
 CAPTURE_SUFFIXES = (".cap", ".pcap", ".pcapng")
 _CHUNK = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
+# Lo que lanzan zipfile, tarfile y zlib ante un archivo que no se puede leer.
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    tarfile.TarError,
+    zlib.error,
+    EOFError,
+    NotImplementedError,  # método de compresión raro
+    RuntimeError,  # cifrado
+)
 
 
 @dataclass(frozen=True)
@@ -250,14 +259,7 @@ def extract(
         for member in members:
             files.make_readable(staging / member.name)
         _publish(staging, destination, replace)
-    except (
-        zipfile.BadZipFile,
-        tarfile.TarError,
-        zlib.error,
-        EOFError,
-        NotImplementedError,  # método de compresión raro
-        RuntimeError,  # cifrado
-    ) as exc:
+    except _UNREADABLE as exc:
         raise TallerError(
             f"«{label}» está dañado o incompleto (o cifrado) y no se puede descomprimir "
             f"({_reason(exc)}). Vuelva a descargarlo; si es un archivo propio, compruebe "
@@ -295,14 +297,7 @@ def describe(archive: Path, label: str) -> list[Member]:
         for path, stream in _members(archive, label):
             size, digest = files.hash_chunks(files.chunks_of(stream, _CHUNK))
             members.append(Member(str(path), size, digest))
-    except (
-        zipfile.BadZipFile,
-        tarfile.TarError,
-        zlib.error,
-        EOFError,
-        NotImplementedError,
-        RuntimeError,
-    ) as exc:
+    except _UNREADABLE as exc:
         raise TallerError(
             f"«{label}» está dañado o incompleto (o cifrado) y no se puede descomprimir "
             f"({_reason(exc)})."
