@@ -7,14 +7,16 @@ Uso desde Python (desde la raíz del repositorio)::
     taller.fetch("empire_psexec_dcerpc_tcp_svcctl")       # ruta del .zip verificado
     taller.json_path("empire_psexec_dcerpc_tcp_svcctl")   # ruta del JSON extraído
     taller.parquet_path("empire_psexec_dcerpc_tcp_svcctl")  # su copia Parquet verificada
+    taller.load("/ruta/a/eventos.json")  # también un archivo propio, file:// o http(s)
 
 y desde la terminal: ``python -m taller --help``. Los detalles (variables de
-entorno, tipos de las columnas) están en los módulos `taller.catalog`,
-`taller.download`, `taller.cache`, `taller.columnar` y `taller.loader`, y en
+entorno, tipos de las columnas) están en los módulos `taller.road` (el camino
+de los datos, de principio a fin), `taller.catalog`, `taller.download`,
+`taller.cache`, `taller.columnar` y `taller.loader`, y en
 ``datasets/README.md``.
 
 Cada función se importa al usarla por primera vez: pandas y pyarrow tardan en
-cargarse cerca de un segundo y requests una décima, y la línea de órdenes no
+cargarse cerca de un segundo y requests una décima, y la línea de comandos no
 los necesita para listar. Importar `taller` no cambia nada del proceso.
 """
 
@@ -38,7 +40,7 @@ def __getattr__(name):
 
         return getattr(download, name)
     if name == "parquet_path":
-        from taller.columnar import parquet_path
+        from taller.road import parquet_path
 
         return parquet_path
     if name == "load":
