@@ -172,7 +172,10 @@ LOOPS = (
 
 
 def _judge(key, answer, attempt, shell_history) -> Verdict:
-    if not issubclass(type(key), str) or not KEY.fullmatch(key):
+    if not issubclass(type(key), str):
+        return _wrong_key(key)
+    key = str.__str__(key)  # un str normal, aunque llegue una subclase con trampas
+    if not KEY.fullmatch(key):
         return _wrong_key(key)
     ex = registered(key)
     if ex is None:
@@ -258,6 +261,8 @@ def _attempt(key: str, shell_history) -> int:
 
 def _check(key, answer) -> Verdict:
     shell_history = history.current()
+    if issubclass(type(key), str):
+        key = str.__str__(key)
     verdict = _judge(key, answer, lambda: _attempt(key, shell_history), shell_history)
     if verdict.judged and shell_history is not None:
         shell_history.note_check(key)

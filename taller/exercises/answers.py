@@ -111,6 +111,8 @@ def describe(value) -> str:
         return "los puntos suspensivos (...) de la celda de respuesta"
     if _is(value, bool, np.bool_):
         return "un valor lógico (True o False)"
+    if _is(value, pd.Timedelta, np.timedelta64) or _type_name(value) == "timedelta":
+        return "una duración (Timedelta)"
     if _is(value, int, np.integer):
         return "un número entero"
     if _is(value, float, np.floating):
@@ -123,8 +125,6 @@ def describe(value) -> str:
         if not str.strip(value):
             return "un texto vacío"
         return f"el texto {_quote(value)}"
-    if _is(value, pd.Timedelta, np.timedelta64) or _type_name(value) == "timedelta":
-        return "una duración (Timedelta)"
     if _is(value, pd.Timestamp, np.datetime64):
         return "una fecha y hora"
     if _is(value, pd.DataFrame):
@@ -193,6 +193,8 @@ def _real(value) -> float | int:
     np = _numpy()
     if _is(value, bool, np.bool_):
         raise Refused("Escriba el número, no una comparación.")
+    if _is(value, _pandas().Timedelta, np.timedelta64) or _type_name(value) == "timedelta":
+        raise Refused("Pásela a segundos con .total_seconds().")
     if _is(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value.item()
     if _is(value, int):
@@ -216,8 +218,6 @@ def _real(value) -> float | int:
                 "conviértalo con int(...) o float(...)."
             )
         raise Refused()
-    if _is(value, _pandas().Timedelta, np.timedelta64) or _type_name(value) == "timedelta":
-        raise Refused("Pásela a segundos con .total_seconds().")
     inside = _one_inside(value)
     if inside is not Ellipsis and _is(inside, int, float, np.integer, np.floating):
         raise Refused(_container_advice(value))

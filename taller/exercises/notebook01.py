@@ -13,7 +13,7 @@ from taller.exercises.answers import INTEGER, NUMBERS
 
 LOGON_IDS = np.array([4624, 4625, 4625, 4624, 4625, 4634, 4625, 4624])
 LOGON_TYPES = np.array([2, 3, 3, 10, 3, 3, 2, 3])
-TRANSFERS = np.array([5_120, 204_800, 1_024, 98_304, 1_048_576, 307_200, 512, 131_072])
+TRANSFERS = np.array([5_120, 204_800, 1_024, 98_304, 1_048_576, 307_200, 512, 150_000])
 EVENT_IDS = np.tile([4624, 4625, 4688, 4672], 2_500)
 
 
