@@ -113,6 +113,8 @@ def describe(value) -> str:
         return "un valor lógico (True o False)"
     if _is(value, pd.Timedelta, np.timedelta64) or _type_name(value) == "timedelta":
         return "una duración (Timedelta)"
+    if _is(value, int) and abs(int.__int__(value)) > 10**15:
+        return "un número entero enorme"
     if _is(value, int, np.integer):
         return "un número entero"
     if _is(value, float, np.floating):
@@ -316,7 +318,9 @@ def numbers(value) -> list[float]:
         try:
             result.append(decimal(item))
         except Refused:
-            raise Refused(f"Uno de sus elementos no es un número: es {describe(item)}.") from None
+            raise Refused(
+                f"Uno de sus elementos no sirve como número: es {describe(item)}."
+            ) from None
     return result
 
 
