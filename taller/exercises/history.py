@@ -197,13 +197,10 @@ class History:
 
 
 def _shell():
-    if "IPython" not in sys.modules:  # nadie ha cargado IPython: no hay intérprete
-        return None
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    return get_ipython()
+    """El intérprete de IPython en marcha; sin cargar IPython si nadie lo ha cargado."""
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    return get_ipython() if get_ipython is not None else None
 
 
 def install(shell=None) -> History | None:
