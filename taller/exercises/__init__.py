@@ -58,10 +58,12 @@ registra sus ejercicios con el decorador `exercise`::
 
 La función recibe la respuesta ya convertida al tipo declarado y devuelve
 ``(correcta, mensaje)``; un mensaje ``None`` pide la pista que toque de la
-escalera. Las pruebas (``tests/test_exercises.py``) comprueban que cada
-ejercicio acepta la solución oficial, rechaza respuestas equivocadas
-verosímiles (``WRONG`` de cada módulo), sobrevive a respuestas hostiles y que
-sus pistas no contienen el código de la solución.
+escalera. ``tests/test_exercises.py`` comprueba que cada ejercicio acepta la
+solución oficial del cuaderno y rechaza respuestas equivocadas verosímiles
+(``WRONG`` de cada módulo), sin revelar la respuesta;
+``tests/test_exercise_rules.py``, que sobrevive a respuestas hostiles, que no
+juzga respuestas viejas ni fallidas en un intérprete de IPython y que sus
+pistas suben de peldaño y no contienen el código de la solución.
 """
 
 import importlib
@@ -132,9 +134,12 @@ def exercise(
 def registered(key: str) -> Exercise | None:
     """El ejercicio `key`, importando el módulo de su cuaderno si hace falta."""
     if key not in _EXERCISES:
+        module = f"taller.exercises.notebook{key[:2]}"
         try:
-            importlib.import_module(f"taller.exercises.notebook{key[:2]}")
-        except ModuleNotFoundError:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name != module:  # falta otra cosa: un error del taller, no de la clave
+                raise
             return None
     return _EXERCISES.get(key)
 
