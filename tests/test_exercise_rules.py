@@ -42,6 +42,10 @@ from built_site import REPO
 from taller import exercises
 from taller.exercises import STRICT, answers, evaluate, history
 
+# Sin base de ejemplos en disco (.hypothesis/): cada ejecución parte de cero.
+settings.register_profile("taller", database=None)
+settings.load_profile("taller")
+
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 for _path in NOTEBOOKS:
     try:
