@@ -17,7 +17,10 @@ de los datos, de principio a fin), `taller.catalog`, `taller.download`,
 
 Cada función se importa al usarla por primera vez: pandas y pyarrow tardan en
 cargarse cerca de un segundo y requests una décima, y la línea de comandos no
-los necesita para listar. Importar `taller` no cambia nada del proceso.
+los necesita para listar. Importar `taller` no cambia nada del proceso, salvo
+dentro de Jupyter o IPython: ahí empieza a anotar qué celdas se ejecutan y si
+terminaron con error, para que `taller.check` no juzgue una respuesta vieja
+(`taller.exercises.history`).
 """
 
 from taller.errors import TallerError
@@ -32,6 +35,18 @@ __all__ = [
     "load",
     "parquet_path",
 ]
+
+
+def _listen_to_ipython() -> None:
+    import sys
+
+    if "IPython" in sys.modules:  # solo si ya hay un intérprete de IPython
+        from taller.exercises import history
+
+        history.install()
+
+
+_listen_to_ipython()
 
 
 def __getattr__(name):

@@ -38,6 +38,9 @@ describes (answer cell, check cell, collapsed solution ending with
 The fast test (unit layer) only checks that every registered key has its
 ``WRONG`` entry and an exercise in its notebook; the execution test runs in
 the ``notebooks`` layer (it needs the data, and Java for Spark notebooks).
+The rules every check follows (hostile answers, stale or failed answer cells,
+graded hints without code, one vocabulary for types) are tested in
+``tests/test_exercise_rules.py``.
 """
 
 import importlib
@@ -73,6 +76,8 @@ def _probe(key):
     return f"""
 import importlib as _importlib
 import json as _json
+import os as _os
+_os.environ["TALLER_STRICT_CHECKS"] = "1"  # un fallo de una comprobación sale como error
 from taller.exercises import evaluate as _evaluate
 _wrong = getattr(_importlib.import_module("taller.exercises.notebook{nn}"), "WRONG", {{}})
 _wrong = _wrong["{key}"]() if "{key}" in _wrong else []
