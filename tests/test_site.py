@@ -210,7 +210,7 @@ RAW_MARKUP = re.compile(
 
 def visible_text(soup):
     """The text a reader sees in the article, outside code blocks that show code on purpose."""
-    article = soup.select_one("article.bd-article") or soup.body
+    article = soup.select_one("article.bd-article") or soup.body or soup
     for hidden in article.select("script, style, template"):
         hidden.decompose()
     return article.get_text(" ")
