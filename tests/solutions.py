@@ -106,7 +106,7 @@ def output_text(cell) -> str:
         elif output.output_type in ("execute_result", "display_data"):
             data = output.get("data", {})
             if "image/png" in data or "image/svg+xml" in data:
-                parts.append("[figura]\n")
+                parts.append("[figura: ejecute el código para verla]\n")
             elif "text/plain" in data:
                 parts.append(data["text/plain"] + "\n")
         elif output.output_type == "error":
