@@ -125,14 +125,6 @@ def collapsed(cell):
     return hidden.get("source_hidden") is True
 
 
-def output_text(cell):
-    parts = []
-    for output in cell.get("outputs", []):
-        parts.append("".join(output.get("text", "")))
-        parts.append("".join(output.get("data", {}).get("text/plain", "")))
-    return "".join(parts)
-
-
 def registered(nn):
     """Exercise keys with a self-check in taller/exercises/notebookNN.py."""
     from taller import exercises
