@@ -95,7 +95,6 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 datasets: $(RUNTIME)
 	$(BIN)/python -m taller descargar --todos
 	$(BIN)/python -m taller descargar --corpus
-	$(BIN)/python -m taller descargar --corpus  # el corpus de caza del cuaderno 09
 
 # La interfaz en español (jupyterlab/install_settings.py) y los cuadernos.
 lab: $(RUNTIME)
