@@ -8,13 +8,13 @@ Uso desde Python (desde la raíz del repositorio)::
     taller.json_path("empire_psexec_dcerpc_tcp_svcctl")   # ruta del JSON extraído
     taller.parquet_path("empire_psexec_dcerpc_tcp_svcctl")  # su copia Parquet verificada
 
-y desde la terminal: ``python -m taller --help``. Los detalles (variables de
+y desde la terminal: ``taller --help`` (o ``python -m taller --help``). Los detalles (variables de
 entorno, tipos de las columnas) están en los módulos `taller.catalog`,
-`taller.download`, `taller.cache`, `taller.columnar` y `taller.loader`, y en
-``datasets/README.md``.
+`taller.download`, `taller.cache`, `taller.columnar` y `taller.loader`
+(``python -m pydoc taller.download``...). La versión instalada: ``taller.__version__``.
 
 Cada función se importa al usarla por primera vez: pandas y pyarrow tardan en
-cargarse cerca de un segundo y requests una décima, y la línea de órdenes no
+cargarse cerca de un segundo y requests una décima, y la línea de comandos no
 los necesita para listar. Importar `taller` no cambia nada del proceso.
 """
 
@@ -22,6 +22,7 @@ from taller.errors import TallerError
 
 __all__ = [
     "TallerError",
+    "__version__",
     "check",
     "clock_offsets",
     "event_time",
@@ -33,6 +34,10 @@ __all__ = [
 
 
 def __getattr__(name):
+    if name == "__version__":  # la de los metadatos del paquete instalado (pyproject.toml)
+        from importlib.metadata import version
+
+        return version("taller")
     if name in ("fetch", "json_path"):
         from taller import download
 

@@ -1,4 +1,5 @@
-"""Línea de órdenes: ``python -m taller listar | descargar | verificar | ruta``.
+"""Línea de comandos: ``taller`` o ``python -m taller`` con ``listar | descargar | verificar | ruta
+| servir | comprobar``.
 
 Pensada para el alumno y para el instructor que prepara un aula sin conexión:
 todo lo que imprime está en español, los errores se explican sin trazas de
@@ -273,13 +274,30 @@ def _serve(args) -> int:
     return serve.serve(args.direccion, args.puerto)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _corpus_help() -> str:
+    """«el corpus de caza del cuaderno 09 (N archivos, X MiB)», contado en el catálogo."""
+    corpus = catalog.corpus()
+    total = sum(entry.size or 0 for entry in corpus)
+    return f"el corpus de caza del cuaderno 09 ({len(corpus)} archivos, {_size(total)})"
+
+
+def build_parser(prog: str = "python -m taller") -> argparse.ArgumentParser:
+    """Las opciones y subórdenes; `prog` es el nombre con que se llamó al programa."""
+    from taller import __version__
+
     parser = _Parser(
-        prog="python -m taller",
+        prog=prog,
         description="Catálogo, descarga verificada y ubicación de los conjuntos de datos "
         "del taller (Security-Datasets, OTRF).",
         epilog="Variables de entorno: TALLER_BASE_URL (espejo: URL o carpeta), "
-        "TALLER_CACHE_DIR, TALLER_TIMEOUT, TALLER_RETRIES. Más en datasets/README.md.",
+        "TALLER_CACHE_DIR, TALLER_TIMEOUT, TALLER_RETRIES. Se explican en la ayuda del "
+        "paquete: python -m pydoc taller.catalog y python -m pydoc taller.download.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help="muestra la versión del paquete y termina",
     )
     orders = parser.add_subparsers(
         title="órdenes", metavar="ORDEN", required=True, parser_class=_Parser
@@ -308,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetching.add_argument(
         "--corpus",
         action="store_true",
-        help="el corpus de caza del cuaderno 09 (66 archivos, ~30 MB)",
+        help=_corpus_help(),
     )
     fetching.set_defaults(run=_download, parser=fetching)
 
@@ -346,9 +364,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    """Ejecuta una orden y devuelve el código de salida (0 si todo fue bien)."""
-    args = build_parser().parse_args(argv)
+def main(argv=None, prog: str = "python -m taller") -> int:
+    """Ejecuta una orden y devuelve el código de salida (0 si todo fue bien).
+
+    ``python -m taller`` llega aquí por ``taller/__main__.py``; el ejecutable
+    ``taller`` que instala pip, por `command`, que se presenta con ese nombre.
+    """
+    args = build_parser(prog).parse_args(argv)
     try:
         return args.run(args)
     except UsageError as exc:
@@ -364,3 +386,8 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # p. ej. `python -m taller listar | head`: el lector ya terminó
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def command() -> int:
+    """El ejecutable ``taller`` (``[project.scripts]`` de pyproject.toml)."""
+    return main(prog="taller")

@@ -193,7 +193,7 @@ class MirrorServer:
             self.extra.clear()
 
     def fail(self, path, status, times=None):
-        """Responde `status`; si se da `times`, solo esas veces y luego sirve el fichero."""
+        """Responde `status`; si se da `times`, solo esas veces y luego sirve el archivo."""
         self.behaviours[path] = ("status", status, times)
 
     def delay(self, path, seconds):
@@ -204,7 +204,7 @@ class MirrorServer:
         self.behaviours[path] = ("truncate", None)
 
     def tamper(self, path):
-        """Sirve el fichero con su último byte cambiado."""
+        """Sirve el archivo con su último byte cambiado."""
         self.behaviours[path] = ("tamper", None)
 
     def rendezvous(self, path, clients):

@@ -91,7 +91,7 @@ def stop(proc: subprocess.Popen) -> None:
 @pytest.fixture
 def cluster(tmp_path):
     if not shutil.which("java"):
-        pytest.skip("Java 17 is needed for Spark (make sistema explains how to install it)")
+        pytest.skip("Spark necesita Java 17 (make system-check dice cómo instalarlo)")
     port, ui, worker_port, worker_ui = (free_port() for _ in range(4))
     env = {
         **os.environ,
