@@ -60,6 +60,7 @@ MODULE_LAYERS = {
     "test_binder": "tooling",
     "test_docker": "tooling",
     "test_workflows": "tooling",
+    "test_ci": "tooling",
     "test_image_workflow": "tooling",
     "test_spelling": "tooling",
 }
