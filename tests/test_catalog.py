@@ -12,6 +12,7 @@ import zipfile
 import pytest
 import yaml
 
+from mirror import REPO
 from taller import catalog, cli
 from taller.errors import TallerError
 
@@ -27,7 +28,7 @@ CORPUS_FOLDERS = (
 
 def load_generator():
     spec = importlib.util.spec_from_file_location(
-        "generate_catalog", catalog.REPO_ROOT / "scripts" / "generate_catalog.py"
+        "generate_catalog", REPO / "scripts" / "generate_catalog.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -174,7 +175,7 @@ def test_each_entry_lists_the_notebooks_that_really_use_it_with_the_same_hash():
     """Self-contained notebooks carry their own path and SHA-256: they must agree with the
     catalogue."""
     used = {}
-    for path in sorted((catalog.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         code = notebook_code(path)
         for name, entry in DATASETS.items():
             if f'"{entry.path}"' in code:
@@ -206,6 +207,7 @@ def test_urls_are_pinned_to_the_upstream_commit(monkeypatch):
 
 def test_cache_lives_in_datasets_unless_overridden(monkeypatch, tmp_path):
     monkeypatch.delenv("TALLER_CACHE_DIR", raising=False)
+    monkeypatch.setattr(catalog, "in_clone", lambda: True)  # el paquete de la copia
     entry = DATASETS["empire_psexec_dcerpc_tcp_svcctl"]
     assert entry.archive_path == (
         catalog.REPO_ROOT
@@ -220,10 +222,7 @@ def test_cache_lives_in_datasets_unless_overridden(monkeypatch, tmp_path):
 
 def test_git_ignores_the_cache_but_not_the_catalogue_and_its_readme():
     def ignored(path):
-        return (
-            subprocess.run(["git", "check-ignore", "-q", path], cwd=catalog.REPO_ROOT).returncode
-            == 0
-        )
+        return subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO).returncode == 0
 
     assert ignored(
         "datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip"

@@ -53,7 +53,7 @@ def test_pins_are_read_from_requirements(tmp_path):
 
 
 def test_the_real_requirements_pin_every_essential_package():
-    pins = environment.pinned_requirements()
+    pins = environment.pinned_requirements(REPO / "requirements.txt")
     assert set(environment.ESSENTIAL) <= set(pins)
 
 

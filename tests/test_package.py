@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 import taller
+from mirror import REPO  # el repositorio (el paquete puede venir de una rueda instalada)
 from taller import catalog, cli
-
-REPO = catalog.REPO_ROOT
 
 
 def python(code: str, **env) -> subprocess.CompletedProcess:
@@ -34,8 +33,11 @@ def python(code: str, **env) -> subprocess.CompletedProcess:
 
 def test_cache_dir_in_a_clone_installed_elsewhere_and_overridden(monkeypatch, tmp_path):
     monkeypatch.delenv("TALLER_CACHE_DIR")
-    assert catalog.in_clone()
-    assert catalog.cache_dir() == REPO / "datasets"
+    # En la copia solo si el paquete se importa de ella (editable); desde una rueda
+    # instalada (versiones.yml), no.
+    assert catalog.in_clone() == (catalog.REPO_ROOT == REPO)
+    monkeypatch.setattr(catalog, "in_clone", lambda: True)
+    assert catalog.cache_dir() == catalog.REPO_ROOT / "datasets"
     monkeypatch.setattr(catalog, "in_clone", lambda: False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert catalog.cache_dir() == tmp_path / "xdg" / "taller"
