@@ -42,6 +42,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from urllib3.util.retry import Retry
 
 from mirror import REPO, local_mirror
 from taller import catalog
@@ -220,19 +221,18 @@ class MirrorServer:
         return self.requests.count(path)
 
 
-def _download_mirror(root: Path) -> Path:
+def _download_mirror(root: Path, cache: Path) -> Path:
     """Una carpeta como el espejo, con lo que descarga `taller` por su camino normal.
 
-    ``python -m taller descargar`` (en un proceso aparte y con el entorno
-    original: ``TALLER_BASE_URL`` o upstream, y la caché de siempre, que así
-    sirve también a los cuadernos) descarga y verifica cada archivo del catálogo
-    cuyo tamaño se conoce (los del espejo); aquí se copian a su ruta de upstream
-    y se añaden las fichas de metadatos de upstream que comprueba
-    ``test_catalog.py``. Sin el SHA256SUMS del espejo, las pruebas que comparan
-    el catálogo con todo upstream se saltan solas.
+    ``python -m taller descargar`` (en un proceso aparte, con ``TALLER_BASE_URL``
+    del entorno original o upstream, sus reintentos y una caché temporal `cache`:
+    nunca la ``datasets/`` de la copia) descarga y verifica cada archivo del
+    catálogo cuyo tamaño se conoce (los del espejo); aquí se copian a su ruta de
+    upstream y se añaden las fichas de metadatos de upstream que comprueba
+    ``test_catalog.py``, con los mismos reintentos que el paquete.
     """
     entries = [entry for entry in catalog.datasets().values() if entry.size is not None]
-    env = {**ORIGINAL_ENV, "PYTHONPATH": str(REPO)}
+    env = {**ORIGINAL_ENV, "PYTHONPATH": str(REPO), "TALLER_CACHE_DIR": str(cache)}
     result = subprocess.run(
         [sys.executable, "-m", "taller", "descargar", *(entry.name for entry in entries)],
         cwd=REPO,
@@ -246,7 +246,6 @@ def _download_mirror(root: Path) -> Path:
         "`python -m taller descargar`, que falló:\n"
         f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
     )
-    cache = Path(ORIGINAL_ENV.get("TALLER_CACHE_DIR") or REPO / "datasets").expanduser()
     for entry in entries:
         target = root / entry.path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -259,6 +258,20 @@ def _download_mirror(root: Path) -> Path:
         elif entry.id:
             cards.add(f"datasets/atomic/_metadata/{entry.id}.yaml")
     base = (ORIGINAL_ENV.get("TALLER_BASE_URL") or catalog.upstream_url()).rstrip("/")
+    # Los reintentos del paquete (TALLER_RETRIES, 2 por defecto) ante los mismos
+    # fallos pasajeros: conexión, tiempo de espera y HTTP 5xx; un 404 no se repite.
+    attempts = int(ORIGINAL_ENV.get("TALLER_RETRIES") or 2) + 1
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(
+        max_retries=Retry(
+            total=attempts - 1,
+            backoff_factor=1,
+            status_forcelist=(500, 502, 503, 504),
+            allowed_methods=("GET",),
+        )
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
 
     def copy_card(card):
         target = root / card
@@ -266,7 +279,7 @@ def _download_mirror(root: Path) -> Path:
         if "://" not in base:
             shutil.copyfile(Path(base) / card, target)
             return
-        response = requests.get(f"{base}/{card}", timeout=60)
+        response = session.get(f"{base}/{card}", timeout=60)
         response.raise_for_status()
         target.write_bytes(response.content)
 
@@ -278,7 +291,9 @@ def _download_mirror(root: Path) -> Path:
 @pytest.fixture(scope="session")
 def mirror_root(tmp_path_factory) -> Path:
     """La copia de Security-Datasets: la local si existe; si no, descargada."""
-    return local_mirror() or _download_mirror(tmp_path_factory.mktemp("security-datasets"))
+    return local_mirror() or _download_mirror(
+        tmp_path_factory.mktemp("security-datasets"), tmp_path_factory.mktemp("cache-datos")
+    )
 
 
 def _running(server: MirrorServer):
