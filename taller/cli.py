@@ -106,6 +106,22 @@ def _list(args) -> int:
         print(f"{entry.name}: {entry.title}")
         print("    " + " · ".join(details))
     in_cache = sum(entry.archive_path.exists() for entry in entries)
+    # Los archivos de upstream sin huella conocida: existen, pero no se pueden verificar.
+    # No tienen técnicas ni tácticas en el catálogo: solo salen sin esos filtros.
+    text = (args.buscar or "").lower()
+    unverifiable = [
+        item
+        for item in catalog.unverifiable()
+        if not (args.tecnica or args.tactica)
+        and text in f"{item.name} {item.id or ''} {item.title or ''} {item.path}".lower()
+    ]
+    if unverifiable:
+        print(
+            f"\n{_plural(len(unverifiable), 'archivo', 'archivos')} de Security-Datasets sin "
+            "huella SHA-256 conocida: no se pueden verificar y el taller no los descarga."
+        )
+        for item in unverifiable:
+            print(f"    {item.path}" + (f" ({item.title})" if item.title else ""))
     print(f"\n{len(entries)} conjuntos, {in_cache} en la caché ({catalog.cache_dir()}).")
     return 0
 

@@ -87,6 +87,7 @@ def test_every_upstream_archive_is_catalogued_once_with_its_sha256(mirror_root):
 def test_every_upstream_card_is_in_the_catalogue(mirror_root):
     upstream_sums(mirror_root)
     orphans = {card["id"] for card in RAW["fichas_sin_archivo"]}
+    orphans |= {item.id for item in catalog.unverifiable()}
     for path in sorted((mirror_root / "datasets").glob("*/_metadata/*.yaml")):
         card = yaml.safe_load(path.read_text(encoding="utf-8"))
         ids = {entry.id for entry in DATASETS.values()}
@@ -270,9 +271,10 @@ def test_unknown_name_is_explained_with_a_suggestion():
 
 
 def listed(capsys, *options):
+    """Los nombres que lista `listar`: hasta la primera línea vacía."""
     assert cli.main(["listar", *options]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    return [line.split(":")[0] for line in lines if line and not line.startswith((" ", "\t"))][:-1]
+    lines = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    return [line.split(":")[0] for line in lines if line and not line.startswith((" ", "\t"))]
 
 
 def test_list_shows_every_dataset_with_its_details(capsys, cache):
@@ -285,6 +287,48 @@ def test_list_shows_every_dataset_with_its_details(capsys, cache):
     )
     assert out.rstrip().endswith(f"{len(DATASETS)} conjuntos, 0 en la caché ({cache}).")
     assert "tamaño desconocido" in out  # los que no estaban en el espejo
+    # Y los de upstream que no se pueden verificar, aparte y diciéndolo.
+    unverifiable = catalog.unverifiable()
+    assert (
+        f"\n{len(unverifiable)} archivos de Security-Datasets sin huella SHA-256 conocida: "
+        "no se pueden verificar y el taller no los descarga.\n" in out
+    )
+    for item in unverifiable:
+        assert f"\n    {item.path}" in out
+
+
+def test_the_catalogue_names_the_upstream_archives_it_cannot_verify(mirror_root):
+    """Los de UNHASHED.txt del espejo (existen en upstream, pero sin huella conocida) no
+    son conjuntos: van en `sin_huella`, con su ficha si la tienen, y ninguna ficha que
+    los enlaza pasa por rota."""
+    upstream_sums(mirror_root)
+    lines = (mirror_root / "UNHASHED.txt").read_text(encoding="utf-8").splitlines()
+    unhashed = sorted(line for line in lines if line.strip() and not line.startswith("#"))
+    assert [item.path for item in catalog.unverifiable()] == unhashed
+    assert len(unhashed) == 16
+    assert not set(unhashed) & {entry.path for entry in DATASETS.values()}
+    cards = upstream_metadata(mirror_root)
+    for item in catalog.unverifiable():
+        card = cards.get(item.path.lower())
+        assert item.id == (card[0]["id"] if card else None)
+    broken = {link for card in RAW["fichas_sin_archivo"] for link in card["enlaces_rotos"]}
+    assert not {link.split("/master/", 1)[1] for link in broken} & set(unhashed)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "apt29_evals_day1_manual",
+        "datasets/compound/apt29/day1/apt29_evals_day1_manual.zip",
+        "SDWIN-200921175806",  # Empire Elevated Scheduled Tasks: tiene ficha, no huella
+    ],
+)
+def test_downloading_an_archive_without_known_hash_is_refused_with_the_reason(capsys, source):
+    assert cli.main(["descargar", source]) == 1
+    err = capsys.readouterr().err
+    assert f"Error: «{source}» es un archivo de Security-Datasets (" in err
+    assert "cuya huella SHA-256 no se conoce" in err and "no lo descarga" in err
+    assert "¿Quería decir" not in err
 
 
 def raw_names(keep):
