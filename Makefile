@@ -57,7 +57,7 @@ python-check:
 	  echo "Hace falta Python 3.11 o 3.12 (los cuadernos se ejecutan con 3.11) y se encontró:"; \
 	  echo "  $(PYTHON): $$($(PYTHON) --version 2>/dev/null || echo 'no está instalado')"; \
 	  echo "Instale Python 3.11: en Debian o Ubuntu, sudo apt-get install python3.11 python3.11-venv;"; \
-	  echo "en macOS, brew install python@3.11; en Windows, use WSL o Docker (README.md)."; \
+	  echo "en macOS, brew install python@3.11; en Windows, README.md, «En Windows»."; \
 	  echo "Si ya lo tiene con otro nombre: make ... PYTHON=/ruta/a/python3.11"; \
 	  exit 1; }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
