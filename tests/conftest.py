@@ -76,6 +76,9 @@ FIXTURE_LAYERS = {
     "mirror": "data",
     "cache": "data",
 }
+# En la copia descargada (sin espejo local): la lista de archivos de upstream en
+# el commit fijado, según el árbol de git de GitHub (tests/test_catalog.py).
+UPSTREAM_TREE = "ARBOL-UPSTREAM.txt"
 # Un puerto donde no escucha nadie: lo que intente descargar en la capa unit falla.
 NO_NETWORK = "http://127.0.0.1:9/"
 
@@ -229,7 +232,11 @@ def _download_mirror(root: Path, cache: Path) -> Path:
     nunca la ``datasets/`` de la copia) descarga y verifica cada archivo del
     catálogo cuyo tamaño se conoce (los del espejo); aquí se copian a su ruta de
     upstream y se añaden las fichas de metadatos de upstream que comprueba
-    ``test_catalog.py``, con los mismos reintentos que el paquete.
+    ``test_catalog.py``, con los mismos reintentos que el paquete. Si los datos
+    vienen de upstream, se guarda además la lista de archivos del commit fijado
+    (el árbol de git que publica la API de GitHub, en `UPSTREAM_TREE`) y se
+    descargan todas sus fichas: así el catálogo se compara con todo upstream
+    también donde no hay espejo local (GitHub Actions).
     """
     entries = [entry for entry in catalog.datasets().values() if entry.size is not None]
     env = {**ORIGINAL_ENV, "PYTHONPATH": str(REPO), "TALLER_CACHE_DIR": str(cache)}
@@ -257,6 +264,7 @@ def _download_mirror(root: Path, cache: Path) -> Path:
             cards.add(f"datasets/compound/_metadata/{parts[2]}.yaml")
         elif entry.id:
             cards.add(f"datasets/atomic/_metadata/{entry.id}.yaml")
+    upstream = not ORIGINAL_ENV.get("TALLER_BASE_URL")
     base = (ORIGINAL_ENV.get("TALLER_BASE_URL") or catalog.upstream_url()).rstrip("/")
     # Los reintentos del paquete (TALLER_RETRIES, 2 por defecto) ante los mismos
     # fallos pasajeros: conexión, tiempo de espera y HTTP 5xx; un 404 no se repite.
@@ -282,6 +290,24 @@ def _download_mirror(root: Path, cache: Path) -> Path:
         response = session.get(f"{base}/{card}", timeout=60)
         response.raise_for_status()
         target.write_bytes(response.content)
+
+    if upstream:
+        commit = catalog.upstream_url().rstrip("/").rsplit("/", 1)[1]
+        response = session.get(
+            f"https://api.github.com/repos/OTRF/Security-Datasets/git/trees/{commit}",
+            params={"recursive": "1"},
+            timeout=120,
+        )
+        response.raise_for_status()
+        tree = response.json()
+        assert not tree["truncated"], "la API de GitHub devolvió el árbol incompleto"
+        paths = sorted(item["path"] for item in tree["tree"] if item["type"] == "blob")
+        (root / UPSTREAM_TREE).write_text("\n".join(paths) + "\n", encoding="utf-8")
+        cards |= {
+            path
+            for path in paths
+            if path.startswith("datasets/") and "/_metadata/" in path and path.endswith(".yaml")
+        }
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(copy_card, sorted(cards)))
