@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""A stand-in for the `docker` command, enough to run docker/test_image.sh on a
-machine without a container engine (tests/test_image_workflow.py).
+"""Un sustituto de la orden `docker`, suficiente para ejecutar docker/test_image.sh
+en una máquina sin motor de contenedores (tests/test_image_workflow.py).
 
-The "container" is a JupyterLab from the project's environment: `compose up`
-creates trabajo/ as root, as Docker does, runs the permission step of
-docker/compose.yaml on it, and starts JupyterLab with the workshop's Spanish
-settings and a token of its own that only appears in its log. `exec` runs the
-command here with the container's paths mapped to the test's folders.
-Everything it is asked is appended to calls.txt in FAKE_DOCKER_STATE."""
+El «contenedor» es un JupyterLab del entorno del proyecto: `compose up` crea
+trabajo/ como root, igual que Docker, le aplica el paso de permisos de
+docker/compose.yaml y arranca JupyterLab con los ajustes en español del taller y
+un token propio que solo aparece en su registro. `exec` ejecuta la orden aquí,
+con las rutas del contenedor trasladadas a las carpetas de la prueba. Todo lo
+que se le pide se añade a calls.txt en FAKE_DOCKER_STATE."""
 
 import json
 import os

@@ -197,8 +197,8 @@ def notebook_code(path):
 
 
 def test_each_entry_lists_the_notebooks_that_really_use_it_with_the_same_hash():
-    """Self-contained notebooks carry their own path and SHA-256: they must agree with the
-    catalogue."""
+    """Los cuadernos autónomos llevan su propia ruta y su SHA-256: deben coincidir con
+    el catálogo."""
     used = {}
     for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         code = notebook_code(path)

@@ -1,15 +1,16 @@
-"""Notebook 09's Spark part on a real Spark standalone cluster on loopback.
+"""La parte de Spark del cuaderno 09 en un clúster Spark independiente real, en
+la interfaz de bucle local.
 
-A master and a worker are started from the pyspark package
-(``bin/spark-class org.apache.spark.deploy.master.Master`` / ``...Worker``)
-on 127.0.0.1 with free ports. Notebook 09 is executed with
-``SPARK_MASTER=spark://127.0.0.1:PORT``; one injected cell, right after the
-notebook's own DuckDB-versus-Spark comparison, saves the master the session
-used, every query of the notebook and Spark's rows. The test then runs the
-same queries on DuckDB itself and compares, and checks with the master's
-JSON status that the application really ran there. Both JVMs are stopped by
-their process ids (their own process groups) in the fixture's teardown,
-whatever happens.
+Se arrancan un maestro y un trabajador del paquete pyspark
+(``bin/spark-class org.apache.spark.deploy.master.Master`` / ``...Worker``) en
+127.0.0.1 con puertos libres. El cuaderno 09 se ejecuta con
+``SPARK_MASTER=spark://127.0.0.1:PUERTO``; una celda inyectada, justo después
+de la comparación entre DuckDB y Spark del propio cuaderno, guarda el maestro
+que usó la sesión, cada consulta del cuaderno y las filas de Spark. Después la
+prueba ejecuta las mismas consultas en DuckDB y compara, y comprueba con el
+estado JSON del maestro que la aplicación se ejecutó de verdad allí. Las dos
+JVM se paran por su identificador de proceso (cada una en su grupo de
+procesos) al cerrar la fixture, pase lo que pase.
 """
 
 import json

@@ -1,5 +1,5 @@
-"""The built site: every page of the table of contents, in Spanish, not empty,
-and every repository or launch link pointing at the one canonical repository."""
+"""El sitio construido: cada página del índice, en español y no vacía, y cada
+enlace al repositorio o de lanzamiento apuntando al único repositorio canónico."""
 
 import re
 from itertools import pairwise
@@ -50,8 +50,8 @@ def test_footer_names_the_team_in_spanish(site):
 
 
 def test_no_thebe_nor_hub_without_configuration(site):
-    """Thebe is off: neither its button nor its scripts (nor the English «Loading
-    thebe from CDN...»). A JupyterHub button only with `jupyterhub_url` set."""
+    """Thebe está desactivado: ni su botón ni sus scripts (ni el inglés «Loading
+    thebe from CDN...»). Un botón de JupyterHub solo si se indica `jupyterhub_url`."""
     launch = read_config()["launch_buttons"]
     assert launch["thebe"] is False
     for doc in toc_files():
@@ -186,7 +186,7 @@ def test_glossary_defines_the_workshop_terms_once(site):
 
 
 def test_book_pages_link_terms_to_the_glossary(site):
-    """Markdown links `glosario.md#term-…` resolve to real term anchors."""
+    """Los enlaces Markdown `glosario.md#term-…` llevan a anclas de términos que existen."""
     anchors = {dt.get("id") for dt in page(site, "book/glosario").select("dl.glossary dt")}
     used = 0
     for doc in toc_files():

@@ -1,5 +1,5 @@
-"""The reveal.js deck on the built site (`_build/html/diapositivas/`): paged
-through in Chromium, offline, from the first slide to the last."""
+"""Las diapositivas de reveal.js del sitio construido (`_build/html/diapositivas/`):
+recorridas en Chromium, sin conexión, de la primera a la última."""
 
 import re
 
