@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 
 STATE = Path(os.environ["FAKE_DOCKER_STATE"])
-HOME = STATE / "home"  # /home/jovyan of the "container"
-WORKTREE = HOME / "analisis-datos-jupyter"  # the copy test_image.sh runs in
+HOME = STATE / "home"  # /home/jovyan del «contenedor»
+WORKTREE = HOME / "analisis-datos-jupyter"  # la copia en la que se ejecuta test_image.sh
 PORT = os.environ["PUERTO"]
 CONTAINER = "falso-taller-1"
 PYTHON = Path(sys.executable)
@@ -66,7 +66,7 @@ def compose_up():
         JUPYTERLAB_SETTINGS_DIR=str(STATE / "ajustes"),
         IPYTHONDIR=str(STATE / "ipython"),
     )
-    env.pop("JUPYTER_TOKEN", None)  # JupyterLab makes one up and logs it, as in the image
+    env.pop("JUPYTER_TOKEN", None)  # JupyterLab inventa uno y lo anota, como en la imagen
     log = open(STATE / "registro.txt", "w")
     command = [
         PYTHON.parent / "jupyter-lab",
@@ -118,7 +118,7 @@ def compose_exec(args):
     assert args.pop(0) == "taller", args
     command = [container_path(word) for word in args]
     if command[:4] == ["python", "-m", "pip", "install"]:
-        return 0  # the project's environment already has the test tools
+        return 0  # el entorno del proyecto ya tiene las herramientas de prueba
     if command[0] == "python":
         command[0] = str(PYTHON)
     env = dict(os.environ, PYTHONPATH=str(WORKTREE))  # the image's PYTHONPATH

@@ -42,7 +42,7 @@ WORD_LIST = REPO / "tests" / "palabras.txt"
 SPANISH = "es_ES"
 ENGLISH = "en_US"
 
-# Directives whose body is prose (a reader sees it); every other fenced block is code.
+# Directivas cuyo cuerpo es prosa (lo ve el lector); cualquier otro bloque delimitado es código.
 PROSE_DIRECTIVES = {
     "admonition",
     "attention",
@@ -62,9 +62,9 @@ PROSE_DIRECTIVES = {
     "topic",
     "warning",
 }
-# Directives whose argument (after the name) is a title, not a path.
+# Directivas cuyo argumento (tras el nombre) es un título, no una ruta.
 TITLED_DIRECTIVES = {"admonition", "dropdown", "sidebar", "topic"}
-# Roles whose content is prose; for the others only an explicit `text <target>` is.
+# Roles cuyo contenido es prosa; en los demás solo lo es un `texto <destino>` explícito.
 PROSE_ROLES = {"abbr", "term", "sub", "sup", "strong", "emphasis"}
 
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,}|:{3,})\s*(?:\{([\w:.-]+)\})?\s*(.*)$")
@@ -83,15 +83,15 @@ LABEL = re.compile(r"^\s*\(([^)]*)\)=\s*$")
 LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S+")
 UNDERSCORE_ITALIC = re.compile(r"(?<![\w\\])_(?=\S)(.+?)(?<=\S)_(?!\w)")
 CHUNK = re.compile(r"[\w’'@./\\-]+")
-# Private markers for the start and end of foreign text inside a cleaned line.
+# Marcas privadas del principio y el fin del texto extranjero dentro de una línea limpia.
 OPEN, CLOSE = "\x01", "\x02"
 
 
 @dataclass(frozen=True)
 class Line:
     where: str  # "book/intro.md:12" or "notebooks/01_numpy.ipynb, celda 3, línea 2"
-    text: str  # Spanish prose on that line
-    foreign: str = ""  # text in italics or quotes on that line: Spanish or English
+    text: str  # la prosa en español de esa línea
+    foreign: str = ""  # el texto en cursiva o entre comillas de esa línea: en español o en inglés
 
 
 def clean_inline(text: str) -> str:
@@ -223,8 +223,8 @@ def book_pages():
     return sorted((REPO / "book").glob("*.md"))
 
 
-# Markdown files outside the book that a learner reads: how to follow the workshop,
-# the data catalogue and the licence of the content.
+# Archivos Markdown fuera del libro que lee el alumno: cómo seguir el taller, el
+# catálogo de datos y la licencia del contenido.
 DOCUMENTS = ("README.md", "datasets/README.md", "LICENSE-CONTENIDO.md")
 
 
@@ -256,7 +256,7 @@ def code_comments(source: str):
     except (
         tokenize.TokenError,
         SyntaxError,
-    ):  # a cell that does not parse: whole-line comments only
+    ):  # una celda que no se puede analizar: solo los comentarios de línea entera
         for number, line in enumerate(python.split("\n"), start=1):
             if line.lstrip().startswith("#"):
                 yield number, line.lstrip().lstrip("#").strip()
@@ -301,7 +301,7 @@ def prose_lines():
                     ),
                 )
             alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
-            if alt:  # a figure's alternative text, read aloud by screen readers
+            if alt:  # texto alternativo de una figura (lo leen los lectores de pantalla)
                 yield Line(f"{relative}, celda {index}, texto alternativo", alt)
 
 

@@ -22,7 +22,7 @@ BINDER_URL = f"https://mybinder.org/v2/gh/{OWNER}/{NAME}/{BRANCH}"
 
 URL = re.compile(r"https?://[^\s)\]>\"'`\\]+")
 
-# Every file a reader, a learner or a tool sees a repository link in.
+# Cada archivo en el que un lector, un alumno o una herramienta ve un enlace al repositorio.
 SCANNED = [
     "README.md",
     "_config.yml",

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.notebooks
 
 NOTEBOOK = REPO / "notebooks" / "09_cazar_a_escala.ipynb"
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
-BOOT_TIMEOUT = 120  # s: a JVM on a busy 2-core machine
+BOOT_TIMEOUT = 120  # s: una JVM en una máquina ocupada de 2 núcleos
 CELL_TIMEOUT = 600
 
 
@@ -192,7 +192,7 @@ def test_notebook_09_spark_part_runs_on_a_standalone_cluster_and_agrees_with_duc
 
     found = json.loads(result.read_text())
     assert found["master"] == cluster.url
-    # The application ran on this master (and finished: the notebook stops it).
+    # La aplicación se ejecutó en este maestro (y terminó: el cuaderno la para).
     apps = status(cluster.ui)
     ran = [app["id"] for app in apps["completedapps"] + apps["activeapps"]]
     assert found["app"] in ran

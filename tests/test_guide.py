@@ -110,7 +110,7 @@ def test_the_jupyterhub_button_is_the_one_the_theme_builds():
         },
         safe="/",
     )
-    # The guide splits the address over lines to fit the page.
+    # La guía parte la dirección en varias líneas para que quepa en la página.
     block = re.search(r"```text\n(" + re.escape(hub) + r".*?)```", text, re.S)[1]
     assert "".join(line.strip() for line in block.splitlines()) == (
         f"{hub}/hub/user-redirect/git-pull?{query}"

@@ -85,7 +85,7 @@ class Mirror:
         self.output = []
         self.url = None
         try:
-            # Read the banner until the URL attendees should use.
+            # Se lee el aviso de arranque hasta la URL que deben usar los asistentes.
             for line in self.process.stdout:
                 self.output.append(line)
                 found = re.search(r"TALLER_BASE_URL=(http://127\.0\.0\.1:\d+/)", line)
@@ -136,7 +136,7 @@ def test_banner_says_what_attendees_use(served):
     banner = "".join(served.output)
     assert f"{len(SERVED)} de {len(CATALOGUE)} conjuntos verificados" in banner
     assert f"TALLER_BASE_URL={served.url} python -m taller descargar --todos" in banner
-    # The datasets the instructor did not download are named, not hidden.
+    # Los conjuntos que el instructor no descargó se nombran, no se ocultan.
     missing = next(name for name in CATALOGUE if name not in SERVED)
     assert f"{missing}: no está en la caché" in banner
 
@@ -188,7 +188,7 @@ def test_serves_the_upstream_layout_with_head_and_get(served, instructor_cache):
         "/datasets/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
         "//etc/passwd",
         "/datasets/atomic/windows/credential_access/host/psh_lsass_memory_dump_comsvcs/",
-        # The extracted JSON and the Arrow copy live in the cache but are not catalogue files.
+        # El JSON extraído y la copia Arrow están en la caché, pero no son archivos del catálogo.
         "/datasets/atomic/windows/credential_access/host/psh_lsass_memory_dump_comsvcs/"
         "psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json",
         "/taller/catalogo.yaml",
@@ -216,7 +216,7 @@ def test_symlinks_and_damaged_files_are_not_served(instructor_cache, tmp_path):
     linked, damaged = (
         cache / CATALOGUE[name]["ruta"].removeprefix("datasets/") for name in SERVED
     )
-    # A catalogue file replaced by a link to a file outside the cache.
+    # Un archivo del catálogo sustituido por un enlace a un archivo fuera de la caché.
     linked.unlink()
     linked.symlink_to(secret)
     # A catalogue file with one byte changed.
@@ -229,7 +229,7 @@ def test_symlinks_and_damaged_files_are_not_served(instructor_cache, tmp_path):
         banner = "".join(mirror.output) + (
             mirror.process.stderr.read() if mirror.url is None else ""
         )
-        # Nothing verified to serve: the mirror refuses to start and says why.
+        # Nada verificado que servir: el espejo se niega a arrancar y dice por qué.
         assert mirror.url is None
         mirror.process.wait(timeout=BOOT_TIMEOUT)
         assert mirror.process.returncode == 1
@@ -269,7 +269,7 @@ def test_help_is_in_spanish():
         timeout=60,
     )
     assert result.returncode == 0
-    assert "sirve la caché verificada" not in result.stdout  # that is the parent's summary
+    assert "sirve la caché verificada" not in result.stdout  # ese es el resumen del proceso padre
     assert "--puerto" in result.stdout and "dirección en la que escucha" in result.stdout
 
 

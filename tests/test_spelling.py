@@ -30,8 +30,8 @@ HOW_TO_FIX = (
     "que no sean términos técnicos van en cursiva (*...*) o entre comillas («...»)."
 )
 
-# Accents that Hunspell cannot miss-flag because the unaccented form is another word
-# (pagina, numero, calculo are verb forms): the article in front gives them away.
+# Tildes que Hunspell no puede señalar porque la forma sin tilde es otra palabra
+# (pagina, numero, calculo son formas verbales): el artículo de delante las delata.
 MISSING_ACCENTS = [
     (r"\b(la|una|esta|cada|otra|primera|siguiente|misma|nueva) pagina(s)?\b", "página"),
     (
