@@ -1,17 +1,20 @@
-"""Glossary terms that Markdown links can reach, from pages and from notebooks.
+"""Términos del glosario a los que llegan los enlaces Markdown, desde las páginas y los cuadernos.
 
-A `{term}` role shows raw in JupyterLab, so the workshop links a term's first
-use with a plain Markdown link that reads well everywhere:
+Un rol `{term}` se ve en bruto en JupyterLab, así que el taller enlaza el
+primer uso de un término con un enlace Markdown normal, que se lee bien en
+todas partes:
 
     [huella SHA-256](../book/glosario.md#term-huella-SHA-256)
 
-MyST resolves `file.md#id` only for heading anchors and warns on any other id
-("local id not found"). This extension registers the id of every term of a
-`glossary` directive as one more anchor of its page, so the link resolves on
-the site and a misspelt id still fails the build (`-W`).
+MyST solo resuelve `archivo.md#id` para las anclas de los encabezados y avisa
+de cualquier otro id («local id not found»). Esta extensión registra el id de
+cada término de una directiva `glossary` como un ancla más de su página, para
+que el enlace funcione en el sitio y un id mal escrito siga haciendo fallar la
+construcción (`-W`).
 
-The id is Sphinx's: "term-" and the term without accents, spaces and symbols
-as hyphens, capitals kept («línea de comandos» → term-linea-de-comandos).
+El id es el de Sphinx: «term-» y el término sin tildes, con los espacios y los
+símbolos como guiones y las mayúsculas tal cual («línea de comandos» →
+term-linea-de-comandos).
 """
 
 from docutils import nodes
