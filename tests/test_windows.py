@@ -9,9 +9,9 @@ copia local en lugar de GitHub.
 
 Para no volver a instalar 1,2 GB, el entorno nuevo ve los paquetes ya
 instalados de las pruebas (un `.pth`, y JUPYTERLAB_DIR para la aplicación web
-de JupyterLab): `pip install -r requirements.txt` debe encontrarlos todos con
-la versión fijada, sin descargar nada; el paquete `taller` sí se instala,
-editable, desde el clon. Los datos se descargan del
+de JupyterLab): `pip install -r requirements.txt` solo instala lo que no esté
+con la versión fijada (nada, con el entorno de `make test`) y `taller comprobar`
+lo confirma; el paquete `taller` sí se instala, editable, desde el clon. Los datos se descargan del
 espejo de la capa data a la caché del clon; JupyterLab se arranca y se
 comprueba que responde, con la interfaz en español instalada.
 """
@@ -136,9 +136,7 @@ def test_the_windows_commands_set_up_the_workshop_without_make(tmp_path, mirror_
             (site,) = (clone / ".venv").glob("lib/python*/site-packages")
             (site / "paquetes-fijados.pth").write_text(pinned + "\n", encoding="utf-8")
             continue
-        result = run(command)
-        if command.endswith("-m pip install -r requirements.txt"):
-            assert "Downloading" not in result.stdout, result.stdout[-3000:]
+        run(command)
 
     python = clone / ".venv" / "bin" / "python"
     where = subprocess.run(
@@ -159,6 +157,13 @@ def test_the_windows_commands_set_up_the_workshop_without_make(tmp_path, mirror_
     )
     assert check.returncode == 0, check.stdout[-3000:]
     assert "La caché está completa y verificada" in check.stdout
+    # `taller comprobar`, la revisión que recomienda el README: cada paquete con la
+    # versión de requirements.txt, los datos de las lecciones y el corpus, completos.
+    report = subprocess.run(
+        [python, "-m", "taller", "comprobar"], cwd=clone, env=env, capture_output=True, text=True
+    ).stdout
+    assert "✅ Paquetes: todos los de requirements.txt, con las versiones fijadas." in report
+    assert "✅ Datos:" in report and "✅ Corpus:" in report, report[-3000:]
 
     # La última orden abre JupyterLab: aquí, sin navegador y en un puerto libre.
     port = free_port()
