@@ -34,10 +34,8 @@ __all__ = [
 
 
 def __getattr__(name):
-    if name == "__version__":  # la de los metadatos del paquete instalado (pyproject.toml)
-        from importlib.metadata import version
-
-        return version("taller")
+    if name == "__version__":
+        return _version()
     if name in ("fetch", "json_path"):
         from taller import download
 
@@ -59,3 +57,19 @@ def __getattr__(name):
 
         return getattr(clocks, name)
     raise AttributeError(f"module 'taller' has no attribute {name!r}")
+
+
+def _version() -> str:
+    """La versión de los metadatos del paquete instalado; sin instalar (una copia del
+    repositorio en PYTHONPATH), la de su pyproject.toml."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("taller")
+    except metadata.PackageNotFoundError:
+        import re
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        found = re.search(r'(?m)^version = "([^"]+)"', pyproject.read_text(encoding="utf-8"))
+        return found[1]

@@ -154,6 +154,18 @@ def test_version_is_the_one_in_the_package_metadata():
     assert result.stdout == f"python -m taller {project['version']}\n", result.stderr
 
 
+def test_version_without_installing_is_the_one_in_pyproject(monkeypatch):
+    """Con el repositorio en PYTHONPATH y sin instalar, no hay metadatos: la versión
+    sale de pyproject.toml y `--version` no falla."""
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert taller.__version__ == project["version"]
+
+
 def test_help_names_the_program_as_it_was_called_and_points_only_to_what_ships(capsys):
     """`python -m taller --help` y `taller --help` (el ejecutable que instala pip) se
     presentan cada uno con su nombre; la ayuda remite a módulos del paquete, que viajan
