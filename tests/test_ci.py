@@ -74,8 +74,9 @@ def foreign_clone(tmp_path_factory):
 
 
 def run_git_tests(clone: Path, home: Path, workspace_step: bool):
-    """Las pruebas que llaman a git (sin las de datos), como root en `clone`, con un
-    HOME vacío y, si `workspace_step`, después del paso de pruebas.yml."""
+    """Las pruebas que llaman a git (sin las de datos, que repiten la misma llamada con
+    datos), como root en `clone`, con un HOME vacío y, si `workspace_step`, después del
+    paso de pruebas.yml."""
     home.mkdir(exist_ok=True)
     env = {
         **os.environ,
@@ -106,7 +107,7 @@ def run_git_tests(clone: Path, home: Path, workspace_step: bool):
 
 
 def test_some_tests_call_git():
-    assert git_tests() == ["test_catalog.py"]
+    assert git_tests() == ["test_catalog.py", "test_windows.py"]
 
 
 def test_git_refuses_a_clone_owned_by_another_user_as_root(foreign_clone, tmp_path):

@@ -103,6 +103,9 @@ def test_the_windows_commands_set_up_the_workshop_without_make(tmp_path, mirror_
         "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
         "HOME": str(tmp_path / "casa"),
+        # La configuración de git de siempre: en la CI marca la copia como segura.
+        "GIT_CONFIG_GLOBAL": os.environ.get("GIT_CONFIG_GLOBAL")
+        or str(Path.home() / ".gitconfig"),
     }
     for name in ("TALLER_CACHE_DIR", "VIRTUAL_ENV", "PYTHONPATH"):
         env.pop(name, None)
