@@ -7,15 +7,20 @@ Uso desde Python (desde la raíz del repositorio)::
     taller.fetch("empire_psexec_dcerpc_tcp_svcctl")       # ruta del .zip verificado
     taller.json_path("empire_psexec_dcerpc_tcp_svcctl")   # ruta del JSON extraído
     taller.parquet_path("empire_psexec_dcerpc_tcp_svcctl")  # su copia Parquet verificada
+    taller.load("/ruta/a/eventos.json")  # también un archivo propio, file:// o http(s)
 
-y desde la terminal: ``taller --help`` (o ``python -m taller --help``). Los detalles (variables de
-entorno, tipos de las columnas) están en los módulos `taller.catalog`,
-`taller.download`, `taller.cache`, `taller.columnar` y `taller.loader`
-(``python -m pydoc taller.download``...). La versión instalada: ``taller.__version__``.
+y desde la terminal: ``taller --help`` (o ``python -m taller --help``). Los detalles
+(variables de entorno, tipos de las columnas) están en los módulos `taller.road`
+(el camino de los datos, de principio a fin), `taller.catalog`, `taller.download`,
+`taller.cache`, `taller.columnar` y `taller.loader` (``python -m pydoc
+taller.road``...). La versión instalada: ``taller.__version__``.
 
 Cada función se importa al usarla por primera vez: pandas y pyarrow tardan en
 cargarse cerca de un segundo y requests una décima, y la línea de comandos no
-los necesita para listar. Importar `taller` no cambia nada del proceso.
+los necesita para listar. Importar `taller` no cambia nada del proceso, salvo
+dentro de Jupyter o IPython: ahí empieza a anotar qué celdas se ejecutan y si
+terminaron con error, para que `taller.check` no juzgue una respuesta vieja
+(`taller.exercises.history`).
 """
 
 from taller.errors import TallerError
@@ -33,6 +38,18 @@ __all__ = [
 ]
 
 
+def _listen_to_ipython() -> None:
+    import sys
+
+    if "IPython" in sys.modules:  # solo si ya hay un intérprete de IPython
+        from taller.exercises import history
+
+        history.install()
+
+
+_listen_to_ipython()
+
+
 def __getattr__(name):
     if name == "__version__":
         return _version()
@@ -41,7 +58,7 @@ def __getattr__(name):
 
         return getattr(download, name)
     if name == "parquet_path":
-        from taller.columnar import parquet_path
+        from taller.road import parquet_path
 
         return parquet_path
     if name == "load":

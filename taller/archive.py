@@ -29,7 +29,6 @@ mensajes, y devuelve el tamaño y la huella SHA-256 de cada archivo extraído
 (calculados mientras se escribe: nada se lee dos veces).
 """
 
-import hashlib
 import io
 import os
 import tarfile
@@ -47,6 +46,15 @@ MAX_EXTRACTED_BYTES = 1 << 30
 CAPTURE_SUFFIXES = (".cap", ".pcap", ".pcapng")
 _CHUNK = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
+# Lo que lanzan zipfile, tarfile y zlib ante un archivo que no se puede leer.
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    tarfile.TarError,
+    zlib.error,
+    EOFError,
+    NotImplementedError,  # método de compresión raro
+    RuntimeError,  # cifrado
+)
 
 
 @dataclass(frozen=True)
@@ -191,17 +199,6 @@ def _members(archive: Path, label: str):
     raise TallerError(f"«{label}» no es un .zip ni un .tar.gz: no se sabe cómo abrirlo.")
 
 
-def _copy(stream, target: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(target, "wb") as out:
-        while chunk := stream.read(_CHUNK):
-            out.write(chunk)
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
-
-
 def _publish(staging: Path, destination: Path, replace: bool) -> None:
     """Pone `staging` en el lugar de `destination` con renombrados atómicos."""
     if replace and destination.exists():
@@ -231,14 +228,16 @@ def extract(
     label: str,
     *,
     replace: bool = False,
-    before_publish: Callable[[Path, list[Member]], None] | None = None,
+    manifest: tuple[str, Callable[[list[Member]], bytes]] | None = None,
 ) -> list[Member]:
     """Extrae `archive` en `destination` (que aparece de golpe) y describe lo extraído.
 
     Si `destination` ya existe y no se pide `replace`, se entiende que otro
-    proceso acaba de extraer lo mismo y se conserva la suya. `before_publish`
-    recibe la carpeta temporal y los miembros justo antes de publicarla (para
-    añadir el manifiesto de la caché). Un fallo de disco llega como `OSError`.
+    proceso acaba de extraer lo mismo y se conserva la suya. `manifest`, si se
+    da, es (nombre, función): la función recibe los miembros extraídos y
+    devuelve el contenido de un archivo más, el manifiesto de la caché, que se
+    escribe con ese nombre en la carpeta antes de publicarla (así aparece con
+    ella, de golpe). Un fallo de disco llega como `OSError`.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = files.temporary_dir(destination.parent)
@@ -247,25 +246,20 @@ def extract(
         for path, stream in _members(archive, label):
             target = staging.joinpath(*path.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
-            size, digest = _copy(stream, target)
+            with open(target, "wb") as out:
+                size, digest = files.hash_chunks(files.chunks_of(stream, _CHUNK), out)
             members.append(Member(str(path), size, digest))
         if not members:
             raise TallerError(f"«{label}» está vacío: no contiene ningún archivo.")
-        if before_publish:
-            before_publish(staging, members)
+        if manifest:
+            name, describe_members = manifest
+            (staging / name).write_bytes(describe_members(members))
         for folder, _, _ in os.walk(staging):
             files.make_readable(folder)
         for member in members:
             files.make_readable(staging / member.name)
         _publish(staging, destination, replace)
-    except (
-        zipfile.BadZipFile,
-        tarfile.TarError,
-        zlib.error,
-        EOFError,
-        NotImplementedError,  # método de compresión raro
-        RuntimeError,  # cifrado
-    ) as exc:
+    except _UNREADABLE as exc:
         raise TallerError(
             f"«{label}» está dañado o incompleto (o cifrado) y no se puede descomprimir "
             f"({_reason(exc)}). Vuelva a descargarlo; si es un archivo propio, compruebe "
@@ -301,20 +295,9 @@ def describe(archive: Path, label: str) -> list[Member]:
     members = []
     try:
         for path, stream in _members(archive, label):
-            digest = hashlib.sha256()
-            size = 0
-            while chunk := stream.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-            members.append(Member(str(path), size, digest.hexdigest()))
-    except (
-        zipfile.BadZipFile,
-        tarfile.TarError,
-        zlib.error,
-        EOFError,
-        NotImplementedError,
-        RuntimeError,
-    ) as exc:
+            size, digest = files.hash_chunks(files.chunks_of(stream, _CHUNK))
+            members.append(Member(str(path), size, digest))
+    except _UNREADABLE as exc:
         raise TallerError(
             f"«{label}» está dañado o incompleto (o cifrado) y no se puede descomprimir "
             f"({_reason(exc)})."

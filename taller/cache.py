@@ -11,6 +11,13 @@ y, junto a él, la carpeta ``x/`` con lo extraído. En esa carpeta,
   tamaño, la versión del formato (`PARQUET_FORMAT`) y la huella del JSON del
   que se hizo.
 
+Un archivo propio (una ruta o una URL fuera del catálogo, `taller.road`)
+tiene el mismo manifiesto en ``<caché>/propios/<huella>/``, donde la huella
+es la SHA-256 de su contenido: el archivo hace de «archivo comprimido» y la
+extracción, que es temporal, solo deja anotados sus miembros.
+
+Este es el único módulo que lee e interpreta el manifiesto (`read_manifest`
+lo valida; las etapas lo reciben ya leído y lo pasan a la siguiente).
 `load`, `descargar`, `ruta` y `verificar` lo comprueban antes de fiarse de lo
 que hay en la caché: lo que no coincide se rehace a partir del archivo
 comprimido verificado y se avisa en español por la salida de errores
@@ -24,7 +31,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from taller import catalog, files
 
@@ -37,6 +44,9 @@ PARQUET_FORMAT = 1
 OTHERS = "otros"
 # Carpeta de la tabla de caza del cuaderno 09 (`taller.hunt.hunting_table`).
 HUNT = "corpus"
+# Carpeta de las copias Parquet de los archivos propios (`taller.road`): una
+# subcarpeta por huella SHA-256 del contenido, con su manifiesto.
+OWN = "propios"
 
 
 def notice(message: str) -> None:
@@ -75,10 +85,19 @@ def new_manifest(entry: catalog.Dataset, members) -> dict:
     }
 
 
+def encode(manifest: dict) -> bytes:
+    """El contenido del archivo del manifiesto."""
+    return json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True).encode() + b"\n"
+
+
+def manifest_bytes(entry: catalog.Dataset, members) -> bytes:
+    """El archivo del manifiesto de una extracción recién hecha (para `taller.archive`)."""
+    return encode(new_manifest(entry, members))
+
+
 def write_manifest(folder: Path, manifest: dict) -> None:
     """Escribe el manifiesto de forma atómica en `folder` (la carpeta extraída)."""
-    data = json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True).encode()
-    files.write_atomically(folder / MANIFEST, data + b"\n")
+    files.write_atomically(folder / MANIFEST, encode(manifest))
 
 
 def extraction_problem(
@@ -128,7 +147,7 @@ def json_member(manifest: dict) -> str | None:
 
 def parquet_name(member: str) -> str:
     """Nombre (relativo a la carpeta extraída) de la copia Parquet de un JSON."""
-    return member[: -len(".json")] + ".parquet"
+    return PurePosixPath(member).with_suffix(".parquet").as_posix()
 
 
 @dataclass
@@ -170,20 +189,19 @@ def parquet_state(entry: catalog.Dataset, manifest: dict | None, check_hash: boo
     return ParquetState(path, record["sha256"], None)
 
 
-def record_parquet(entry: catalog.Dataset, member: str, file: str, size: int, digest: str) -> None:
-    """Anota en el manifiesto la copia Parquet recién escrita."""
-    manifest = read_manifest(entry)
-    if manifest is None:
-        return
-    manifest["parquet"] = {
-        "file": file,
-        "size": size,
-        "sha256": digest,
-        "format": PARQUET_FORMAT,
-        "source": member,
-        "source_sha256": manifest["members"][member]["sha256"],
+def with_parquet(manifest: dict, member: str, file: str, size: int, digest: str) -> dict:
+    """El manifiesto con la copia Parquet recién escrita de `member` (su JSON)."""
+    return {
+        **manifest,
+        "parquet": {
+            "file": file,
+            "size": size,
+            "sha256": digest,
+            "format": PARQUET_FORMAT,
+            "source": member,
+            "source_sha256": manifest["members"][member]["sha256"],
+        },
     }
-    write_manifest(entry.extract_dir, manifest)
 
 
 # --- Recorrido de toda la caché (verificar) -----------------------------------
@@ -237,7 +255,7 @@ def survey(root: Path, entries) -> Survey:
                 inside(child, extracted[child])
             elif child in ancestors and child.is_dir() and not child.is_symlink():
                 walk(child)
-            elif folder == root and child.name in ("README.md", OTHERS, HUNT):
+            elif folder == root and child.name in ("README.md", OTHERS, HUNT, OWN):
                 continue
             else:
                 found.orphans.append(child)

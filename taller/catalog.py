@@ -1,4 +1,4 @@
-"""El catálogo de conjuntos de datos (`taller/catalogo.yaml`) y dónde se guardan.
+"""El catálogo de conjuntos de datos (`taller/catalogo.yaml`), dónde se guardan y los ajustes.
 
 El catálogo es la única fuente de verdad sobre qué datos usa el taller: de él
 salen las rutas de upstream, las huellas SHA-256 que validan cada descarga y
@@ -6,8 +6,9 @@ la información que muestra `python -m taller listar`. Este módulo lo lee y
 responde a dos preguntas: «¿a qué conjunto se refiere este nombre?» y «¿en qué
 carpeta local vive?».
 
-Variables de entorno (se leen en cada llamada, para que las pruebas y el
-instructor puedan cambiarlas sin reiniciar nada):
+Es también el único sitio que lee y valida los ajustes, las variables de
+entorno (se leen en cada llamada, para que las pruebas y el instructor puedan
+cambiarlas sin reiniciar nada):
 
 - ``TALLER_CACHE_DIR``: carpeta de la caché; por defecto, ``datasets/`` del
   repositorio si se usa desde un clon, o la caché del usuario si el paquete
@@ -16,14 +17,22 @@ instructor puedan cambiarlas sin reiniciar nada):
   y se extrae en ``<caché>/atomic/.../x/``.
 - ``TALLER_BASE_URL``: de dónde se descarga; por defecto, GitHub en el commit
   fijado por el catálogo. Puede ser otra URL http(s) o una carpeta local con la
-  misma estructura que el repositorio de upstream (un espejo).
+  misma estructura que el repositorio de upstream (un espejo); `source_of`
+  dice de dónde se copia cada archivo.
+- ``TALLER_TIMEOUT``: segundos sin recibir datos antes de abandonar una
+  descarga (60 por defecto; `timeout`).
+- ``TALLER_RETRIES``: reintentos tras un fallo pasajero (2 por defecto;
+  `retries`).
 """
 
 import difflib
 import functools
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 import yaml
 
@@ -33,6 +42,8 @@ from taller.errors import TallerError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CATALOG_PATH = Path(__file__).resolve().parent / "catalogo.yaml"
 ARCHIVE_SUFFIXES = (".tar.gz", ".zip")
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_RETRIES = 2
 
 
 def strip_archive_suffix(name: str) -> str:
@@ -76,6 +87,12 @@ class Dataset:
         archive = self.archive_path
         return archive.parent / strip_archive_suffix(archive.name)
 
+    def place(self) -> "Place":
+        """La entrada con sus rutas en la caché de ahora, fijadas (véase `Place`)."""
+        return Place(
+            self.name, self.sha256, self.size, self.archive_path, self.extract_dir, self.path
+        )
+
     @property
     def is_capture(self) -> bool:
         """¿Contiene solo capturas de tráfico (que pandas no puede leer)?"""
@@ -99,6 +116,24 @@ class Dataset:
             if text.lower() not in haystack:
                 return False
         return True
+
+
+@dataclass(frozen=True)
+class Place:
+    """Lo que recorre el camino de los datos (`taller.road`): un conjunto con sus
+    rutas en la caché fijadas para toda la llamada.
+
+    Sale de una entrada del catálogo (`Dataset.place`) o de un archivo propio
+    (`taller.road.own_file`), y las etapas lo tratan igual.
+    """
+
+    name: str  # el del catálogo, o el nombre del archivo propio (para los mensajes)
+    sha256: str  # la del catálogo, o la del contenido del archivo propio
+    size: int | None
+    archive_path: Path  # el archivo comprimido (o el JSON propio)
+    extract_dir: Path  # su carpeta en la caché: extracción, manifiesto y copia Parquet
+    path: str | None = None  # ruta en upstream; None en un archivo propio
+    downloaded: bool = False  # archivo propio descargado de una URL (en <caché>/otros/)
 
 
 @functools.cache
@@ -152,11 +187,18 @@ class Unverifiable:
         return strip_archive_suffix(self.path.rsplit("/", 1)[1])
 
 
-def unverifiable() -> list[Unverifiable]:
-    """Los archivos de upstream que el catálogo no puede verificar, por ruta."""
-    return [
+def unverifiable(text: str | None = None) -> list[Unverifiable]:
+    """Los archivos de upstream que el catálogo no puede verificar, por ruta; con
+    `text`, solo los que lo contienen en el nombre, el id, el título o la ruta."""
+    items = [
         Unverifiable(path=item["ruta"], id=item["id"], title=item["titulo"])
         for item in _read_catalog().get("sin_huella") or []
+    ]
+    text = (text or "").lower()
+    return [
+        item
+        for item in items
+        if text in f"{item.name} {item.id or ''} {item.title or ''} {item.path}".lower()
     ]
 
 
@@ -213,6 +255,74 @@ def base_url() -> str:
     return os.environ.get("TALLER_BASE_URL") or upstream_url()
 
 
+def _env_value(variable: str) -> str | None:
+    value = os.environ.get(variable)
+    return value.strip() if value and value.strip() else None
+
+
+def timeout() -> float:
+    """Segundos de espera sin recibir datos (``TALLER_TIMEOUT``): un número mayor que cero."""
+    value = _env_value("TALLER_TIMEOUT")
+    if value is None:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value.replace(",", "."))
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise TallerError(
+            f"La variable TALLER_TIMEOUT={value!r} debe ser un número positivo de segundos, "
+            "mayor que cero y finito (por ejemplo, 60)."
+        )
+    return seconds
+
+
+def retries() -> int:
+    """Reintentos tras un fallo pasajero (``TALLER_RETRIES``): un entero, 0 o más."""
+    value = _env_value("TALLER_RETRIES")
+    if value is None:
+        return DEFAULT_RETRIES
+    if not value.isdigit():
+        raise TallerError(
+            f"La variable TALLER_RETRIES={value!r} debe ser un número entero, 0 o más "
+            "(por ejemplo, 2)."
+        )
+    return int(value)
+
+
+def file_url_path(url: str) -> Path:
+    """La ruta local de una URL ``file:`` (``file:///home/ana/x.zip`` → ``/home/ana/x.zip``)."""
+    return Path(url2pathname(unquote(urlsplit(url).path)))
+
+
+def source_of(entry: Dataset) -> tuple[Path | str, str]:
+    """De dónde se copia el archivo de `entry` según ``TALLER_BASE_URL``.
+
+    Devuelve el origen (una URL, o la ruta de un archivo del espejo local) y la
+    dirección que nombran los mensajes.
+    """
+    base = base_url().strip()
+    if base.lower().startswith(("http://", "https://")):
+        url = base.rstrip("/") + "/" + entry.path
+        return url, url
+    if base.lower().startswith("file:"):
+        base = str(file_url_path(base))
+    elif "://" in base:
+        raise TallerError(
+            f"TALLER_BASE_URL={base!r} no es una URL http:// o https:// ni una carpeta. "
+            "Indique la dirección de un espejo (http://192.168.1.10:8000/) o la ruta de "
+            "una copia de Security-Datasets."
+        )
+    root = Path(base).expanduser()
+    if not root.is_dir():
+        raise TallerError(
+            f"El espejo local no tiene «{entry.name}»: la carpeta «{base}» de "
+            "TALLER_BASE_URL no existe (o no es una carpeta). Compruebe la ruta."
+        )
+    source = root / entry.path
+    return source, str(source)
+
+
 def matching(source: str) -> list[Dataset]:
     """Entradas a las que se refiere `source`: nombre, id, ruta de upstream o URL.
 
@@ -240,12 +350,18 @@ def resolve(source: str) -> Dataset:
     return pick(source, matching(source))
 
 
+def lookup(source: str) -> Place | None:
+    """El conjunto que nombra `source`, ya en su sitio (None si no está en el catálogo)."""
+    candidates = matching(source)
+    return pick(source, candidates).place() if candidates else None
+
+
 def pick(source: str, candidates: list[Dataset]) -> Dataset:
     """Como `resolve`, con las entradas que ya devolvió ``matching(source)``."""
     if len(candidates) > 1:
         events = [entry for entry in candidates if not entry.is_capture]
         if len(events) == 1:
-            return events[0]
+            candidates = events
     if len(candidates) == 1:
         return candidates[0]
     if candidates:

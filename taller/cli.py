@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-from taller import catalog
+from taller import catalog, serve  # serve no pesa: de él salen los valores de `servir`
 from taller.errors import TallerError
 
 # argparse solo habla inglés: cada mensaje de error suyo se traduce entero.
@@ -106,15 +106,8 @@ def _list(args) -> int:
         print(f"{entry.name}: {entry.title}")
         print("    " + " · ".join(details))
     in_cache = sum(entry.archive_path.exists() for entry in entries)
-    # Los archivos de upstream sin huella conocida: existen, pero no se pueden verificar.
-    # No tienen técnicas ni tácticas en el catálogo: solo salen sin esos filtros.
-    text = (args.buscar or "").lower()
-    unverifiable = [
-        item
-        for item in catalog.unverifiable()
-        if not (args.tecnica or args.tactica)
-        and text in f"{item.name} {item.id or ''} {item.title or ''} {item.path}".lower()
-    ]
+    # Los de upstream sin huella conocida (sin técnicas ni tácticas: no con esos filtros).
+    unverifiable = [] if args.tecnica or args.tactica else catalog.unverifiable(args.buscar)
     if unverifiable:
         print(
             f"\n{_plural(len(unverifiable), 'archivo', 'archivos')} de Security-Datasets sin "
@@ -150,9 +143,9 @@ def _download(args) -> int:
         try:
             manifest = download.extraction(entry)
             if cache.json_member(manifest) is not None:
-                from taller import columnar  # pyarrow: solo para preparar la copia Parquet
+                from taller import road  # pyarrow: solo para preparar la copia Parquet
 
-                columnar.prepare(entry)
+                road.prepare(entry, manifest)
         except TallerError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             failures += 1
@@ -181,7 +174,7 @@ def _verify(args) -> int:
         if not entry.selected and not path.exists():
             continue  # opcional (corpus del cuaderno 09, resto de upstream): no se exige
         try:
-            digest = download._archive_digest(entry)
+            digest = download.archive_digest(entry)
         except TallerError as exc:
             damaged.append(entry.name)
             print(f"{entry.name}: ILEGIBLE: {exc}")
@@ -285,8 +278,6 @@ def _check_environment(args) -> int:
 
 
 def _serve(args) -> int:
-    from taller import serve
-
     return serve.serve(args.direccion, args.puerto)
 
 
@@ -360,16 +351,16 @@ def build_parser(prog: str = "python -m taller") -> argparse.ArgumentParser:
     serving = orders.add_parser("servir", help="sirve la caché verificada como espejo del aula")
     serving.add_argument(
         "--direccion",
-        default="0.0.0.0",
+        default=serve.DEFAULT_ADDRESS,
         metavar="IP",
-        help="dirección en la que escucha (por defecto, todas: 0.0.0.0)",
+        help="dirección en la que escucha (por defecto, todas: %(default)s)",
     )
     serving.add_argument(
         "--puerto",
         type=int,
-        default=8000,
+        default=serve.DEFAULT_PORT,
         metavar="N",
-        help="puerto (por defecto, 8000; 0 elige uno libre)",
+        help="puerto (por defecto, %(default)s; 0 elige uno libre)",
     )
     serving.set_defaults(run=_serve)
 

@@ -27,7 +27,6 @@ así que los tipos son los mismos que leyendo el JSON.
 """
 
 import base64
-import hashlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +36,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from taller import cache, catalog, download, files
+from taller import cache, files
 from taller.errors import TallerError
 
 # Un archivo menor que esto se lee de una vez: partirlo no compensa.
@@ -153,7 +152,7 @@ def read_json_table(path: Path, label: str) -> pa.Table:
 # --- Copia Parquet ------------------------------------------------------------
 
 
-def _write_parquet(table: pa.Table, target: Path) -> tuple[int, str]:
+def write_parquet(table: pa.Table, target: Path) -> tuple[int, str]:
     """Escribe la copia de forma atómica; devuelve su tamaño y su huella."""
     schema = base64.b64encode(table.schema.serialize().to_pybytes())
     marked = table.replace_schema_metadata(
@@ -162,15 +161,14 @@ def _write_parquet(table: pa.Table, target: Path) -> tuple[int, str]:
     scratch = files.temporary_name(target.parent, ".parquet")
     try:
         pq.write_table(marked, scratch, compression="snappy", write_page_checksum=True)
-        files.make_readable(scratch)
         size, digest = scratch.stat().st_size, files.sha256(scratch)
-        os.replace(scratch, target)
+        files.publish(scratch, target)
     finally:
         scratch.unlink(missing_ok=True)
     return size, digest
 
 
-def _read_parquet(data: bytes) -> pa.Table:
+def read_parquet(data: bytes) -> pa.Table:
     """La tabla de una copia (ya verificada), con los tipos exactos del JSON."""
     # Las sumas por página quedan en la copia para otros motores; aquí ya se ha
     # comprobado la huella SHA-256 de la copia entera, que es más estricta.
@@ -184,83 +182,61 @@ def _read_parquet(data: bytes) -> pa.Table:
     return table.replace_schema_metadata(None)
 
 
-def _build(entry: catalog.Dataset, state: cache.ParquetState) -> tuple[Path | None, pa.Table]:
-    """Rehace la copia desde el JSON verificado (o la hace por primera vez)."""
-    json_file = download.json_file(entry)
-    manifest = cache.read_manifest(entry)
-    member = json_file.relative_to(entry.extract_dir).as_posix()
-    table = read_json_table(json_file, entry.name)
-    target = entry.extract_dir / cache.parquet_name(member)
+def read_copy(state: cache.ParquetState) -> tuple[pa.Table | None, cache.ParquetState]:
+    """La tabla de una copia que el manifiesto da por buena, leída una vez y verificada.
+
+    Se lee la copia entera, se comprueba su huella con la del manifiesto y se
+    descodifica desde la memoria. Si no coincide o no se puede leer, devuelve
+    None y el estado con el problema, para rehacerla.
+    """
     try:
-        files.clean_stale_temporaries(target.parent)
-        size, digest = _write_parquet(table, target)
-        if manifest is not None:
-            cache.record_parquet(entry, member, target.name, size, digest)
+        data = state.path.read_bytes()
+    except OSError:
+        data = b""
+    if files.hash_chunks([data])[1] != state.sha256:
+        return None, cache.ParquetState(
+            state.path, None, "está dañada: su huella SHA-256 no coincide"
+        )
+    try:
+        return read_parquet(data), state
     except (OSError, pa.ArrowException):
-        return None, table  # caché de solo lectura o llena: se sigue sin copia
+        return None, cache.ParquetState(state.path, None, "no se puede leer")
+
+
+def save_copy(table: pa.Table, entry, manifest: dict, member: str, state) -> Path | None:
+    """Escribe la copia Parquet de `table` y la anota en el manifiesto de `entry`.
+
+    `member` es el JSON del que sale (su huella está en el manifiesto);
+    `state`, lo que le pasaba a la copia anterior (se avisa si estaba dañada).
+    Devuelve None si no se pudo guardar (caché de solo lectura o llena): la
+    tabla sigue valiendo, sin copia.
+    """
+    name = cache.parquet_name(member)  # junto al JSON
+    target = entry.extract_dir / name
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        files.clean_stale_temporaries(target.parent)
+        size, digest = write_parquet(table, target)
+        manifest = cache.with_parquet(manifest, member, name, size, digest)
+        files.write_atomically(cache.manifest_path(entry), cache.encode(manifest))
+    except (OSError, pa.ArrowException):
+        return None
     if not state.missing:
         cache.notice(
             f"la copia Parquet de «{entry.name}» {state.problem}; se ha rehecho "
             "a partir del JSON verificado."
         )
-    return target, table
+    return target
 
 
-def cached_table(entry: catalog.Dataset) -> pa.Table:
-    """La tabla de un conjunto del catálogo, de su copia Parquet si es fiable.
+def build(entry, manifest, state, source) -> tuple[Path | None, pa.Table]:
+    """La etapa de la copia Parquet: la hace (o rehace) desde el JSON verificado.
 
-    Con la copia al día no se toca el JSON ni el archivo comprimido: se lee la
-    copia una vez, se comprueba su huella con el manifiesto y se descodifica
-    desde la memoria.
+    `source(entry, manifest)` es la etapa anterior: devuelve la ruta del JSON
+    verificado, su nombre en el manifiesto y el manifiesto que vale después
+    (`taller.download.json_source` para el catálogo). Devuelve la copia (None
+    si no se pudo guardar) y la tabla.
     """
-    manifest = cache.read_manifest(entry)
-    state = cache.parquet_state(entry, manifest, check_hash=False)
-    if state.problem is None:
-        try:
-            data = state.path.read_bytes()
-        except OSError:
-            data = b""
-        if hashlib.sha256(data).hexdigest() == state.sha256:
-            try:
-                return _read_parquet(data)
-            except (OSError, pa.ArrowException):
-                state = cache.ParquetState(state.path, None, "no se puede leer")
-        else:
-            state = cache.ParquetState(
-                state.path, None, "está dañada: su huella SHA-256 no coincide"
-            )
-    return _build(entry, state)[1]
-
-
-def prepare(entry: catalog.Dataset) -> Path | None:
-    """Deja verificada (o hace) la copia Parquet de `entry`; None si no tiene eventos JSON."""
-    manifest = cache.read_manifest(entry)
-    if manifest is None or cache.json_member(manifest) is None:
-        return None  # capturas de red u otro contenido: no hay tabla que preparar
-    state = cache.parquet_state(entry, manifest)
-    if state.problem is None:
-        return state.path
-    path, _ = _build(entry, state)
-    return path
-
-
-def parquet_path(name: str) -> Path:
-    """Ruta de la copia Parquet verificada de un conjunto del catálogo.
-
-    La descarga, extrae y prepara si hace falta. pandas (``pd.read_parquet``),
-    DuckDB (``read_parquet('…')``) y Spark (``spark.read.parquet``) la leen
-    directamente; sus columnas tienen los tipos del JSON, sin las conversiones
-    de `taller.load` (``ProcessId`` hexadecimal o ``@timestamp`` siguen como
-    texto).
-    """
-    entry = catalog.resolve(name)
-    state = cache.parquet_state(entry, cache.read_manifest(entry))
-    if state.problem is None:
-        return state.path
-    path, _ = _build(entry, state)  # descarga y extracción verificadas; error si no hay JSON
-    if path is None:
-        raise TallerError(
-            f"No se pudo guardar la copia Parquet de «{entry.name}» en la caché "
-            f"({catalog.cache_dir()}). Compruebe el espacio libre y los permisos."
-        )
-    return path
+    path, member, manifest = source(entry, manifest)
+    table = read_json_table(path, entry.name)
+    return save_copy(table, entry, manifest, member, state), table

@@ -18,7 +18,6 @@ versión de un paquete, ruta de ``java``…), para que las pruebas puedan
 simular cualquier entorno. No importa pandas: la orden arranca en un momento.
 """
 
-import hashlib
 import os
 import re
 import shutil
@@ -29,14 +28,13 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from taller import catalog
+from taller import catalog, files
 
 OK, WARNING, MISSING = "bien", "aviso", "falta"
 _MARKS = {OK: "✅", WARNING: "⚠️ ", MISSING: "❌"}
 
-# La versión de Python del taller: la de binder/runtime.txt (las pruebas
-# comprueban que coinciden). Con otra 3.x reciente casi todo funciona, pero
-# algunas salidas pueden cambiar.
+# La versión de Python del taller: la de binder/runtime.txt (las pruebas lo
+# comprueban). Con otra 3.x reciente casi todo funciona; alguna salida cambia.
 PYTHON = (3, 11)
 OLDEST_PYTHON = (3, 10)  # la mínima que admite el paquete (pyproject.toml)
 # Sin estos paquetes los cuadernos no funcionan; los demás de
@@ -49,7 +47,6 @@ ESSENTIAL = (
     "seaborn",
     "pyspark",
     "requests",
-    "pooch",
     "pyyaml",
 )
 JAVA = 17  # Spark 4 necesita Java 17 o posterior
@@ -178,18 +175,9 @@ def check_packages(
     return Finding("Paquetes", OK, "todos los de requirements.txt, con las versiones fijadas.")
 
 
-def sha256_of(path: Path) -> str:
-    """Huella SHA-256 de un archivo, leído por fragmentos."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_datasets(
     entries: Iterable[catalog.Dataset] | None = None,
-    digest: Callable[[Path], str] = sha256_of,
+    digest: Callable[[Path], str] = files.sha256,
 ) -> Finding:
     """Cada conjunto del catálogo, ¿está en la caché con la huella del catálogo?"""
     entries = list(catalog.selection() if entries is None else entries)
@@ -233,7 +221,7 @@ def check_datasets(
 
 def check_corpus(
     entries: Iterable[catalog.Dataset] | None = None,
-    digest: Callable[[Path], str] = sha256_of,
+    digest: Callable[[Path], str] = files.sha256,
 ) -> Finding:
     """El corpus de caza del cuaderno 09: sin él, ese cuaderno necesita conexión."""
     entries = list(catalog.corpus() if entries is None else entries)

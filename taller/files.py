@@ -1,7 +1,10 @@
 """Utilidades de archivos de la caché: permisos, huellas, escritura atómica y temporales.
 
-No conoce el catálogo ni pandas: lo usan `taller.archive`, `taller.download`,
-`taller.cache` y `taller.columnar`.
+No conoce el catálogo ni pandas: lo usan todas las etapas del camino de los
+datos. `hash_chunks` es la única función del paquete que calcula una huella
+SHA-256: la de un archivo (`sha256`), la de lo que llega por la red o de un
+espejo mientras se copia (`taller.transfer`), la de cada archivo mientras se
+extrae (`taller.archive`) y la de una copia Parquet ya leída en memoria.
 
 Temporales: todo lo que el taller escribe a medias lleva un nombre que
 empieza por ``.taller-<pid>-`` (el número del proceso que lo escribe) y se
@@ -57,13 +60,50 @@ def make_readable(path) -> None:
     os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~_umask())
 
 
+class TooBig(Exception):
+    """Llegaron más bytes de los que se esperaban (`limit`)."""
+
+    def __init__(self, received: int, limit: int):
+        super().__init__(received)
+        self.received, self.limit = received, limit
+
+
+def hash_chunks(chunks, out=None, limit: int | None = None, progress=None) -> tuple[int, str]:
+    """Tamaño y huella SHA-256 (hexadecimal) de una sucesión de trozos de bytes.
+
+    Si se da `out`, cada trozo se escribe en él a la vez (así nada se lee dos
+    veces); `progress(n)` recibe el tamaño de cada trozo. Si se pasa de
+    `limit` bytes, se corta con `TooBig` antes de escribir de más.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise TooBig(size, limit)
+        if out is not None:
+            out.write(chunk)
+        digest.update(chunk)
+        if progress is not None:
+            progress(len(chunk))
+    return size, digest.hexdigest()
+
+
+def chunks_of(handle, size: int = _CHUNK):
+    """Los trozos de un archivo abierto en binario, hasta el final."""
+    return iter(lambda: handle.read(size), b"")
+
+
 def sha256(path) -> str:
     """Huella SHA-256 (hexadecimal) de un archivo, leída por trozos."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hash_chunks(chunks_of(handle))[1]
+
+
+def publish(scratch: Path, target: Path) -> None:
+    """Da permisos normales a un temporal completo y lo pone en su sitio de golpe."""
+    make_readable(scratch)
+    os.replace(scratch, target)
 
 
 def temporary_name(folder: Path, suffix: str = "") -> Path:
@@ -85,8 +125,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     scratch = temporary_name(path.parent)
     try:
         scratch.write_bytes(data)
-        make_readable(scratch)
-        os.replace(scratch, path)
+        publish(scratch, path)
     finally:
         scratch.unlink(missing_ok=True)
 

@@ -73,14 +73,20 @@ def corpus_names() -> list[str]:
     return [entry.name for entry in catalog.corpus()]
 
 
-def corpus_files(progress: bool = True) -> dict[str, Path]:
+def corpus_files(progress: bool = True, sources=None) -> dict[str, Path]:
     """{conjunto: copia Parquet (o JSON)} del corpus; descarga lo que falte.
 
     La primera vez descarga y verifica los 66 archivos con una barra de
-    progreso; después solo comprueba la caché.
+    progreso; después solo comprueba la caché. Con `sources` (nombres del
+    catálogo o archivos propios: rutas, URL ``file://`` o http(s)), son esos
+    en lugar del corpus, cada uno con su copia Parquet verificada
+    (`taller.road`): ``hunt.duckdb_events(con, hunt.corpus_files(sources=[…]))``.
     """
-    import taller
+    from taller import road  # pyarrow: solo al preparar las copias
 
+    if sources is not None:
+        entries = [road.locate(source) for source in sources]
+        return {entry.name: road.parquet_path(entry) for entry in entries}
     entries = catalog.corpus()
     missing = [entry for entry in entries if not entry.archive_path.exists()]
     if missing and progress:
@@ -91,7 +97,7 @@ def corpus_files(progress: bool = True) -> dict[str, Path]:
         missing = tqdm(missing, desc="Corpus de caza", unit="conjunto")
     for entry in missing:
         download.json_path(entry.name)
-    return {entry.name: Path(taller.parquet_path(entry.name)) for entry in entries}
+    return {entry.name: road.parquet_path(entry) for entry in entries}
 
 
 def _is_parquet(files: dict[str, Path]) -> bool:

@@ -7,10 +7,10 @@ con ``@timestamp`` o tablas de la nube con ``TimeGenerated``.
 
 Rapidez: el JSON se lee con pyarrow (véase `taller.columnar`), varias veces
 más rápido que ``pandas.read_json(lines=True)``, y la tabla de cada conjunto
-del catálogo se guarda además en la caché como Parquet (``<nombre>.parquet``;
-``descargar`` ya la prepara), que las cargas leen en milisegundos tras
-comprobar su huella SHA-256; véase ``bench/bench_loader.py``. Con todo en la
-caché, `load` no imprime nada.
+del catálogo (y de cada archivo propio) se guarda además en la caché como
+Parquet (``<nombre>.parquet``; ``descargar`` ya la prepara), que las cargas
+leen en milisegundos tras comprobar su huella SHA-256; véase
+``bench/bench_loader.py``. Con todo en la caché, `load` no imprime nada.
 
 Tipos que produce (los que usa el taller):
 
@@ -53,13 +53,12 @@ Para ordenar eventos, la hora de cada uno en UTC es ``taller.event_time(df)``.
 """
 
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
-from taller import archive, catalog, columnar, download
+from taller import columnar, road
 from taller.errors import TallerError
 
 TIMESTAMP_FIELDS = ("@timestamp", "TimeGenerated")
@@ -122,47 +121,15 @@ def read_json_lines(path: Path, label: str | None = None) -> pd.DataFrame:
     return _to_frame(columnar.read_json_table(path, label or Path(path).name))
 
 
-def _load_local(path: Path, label: str | None = None) -> pd.DataFrame:
-    label = label or path.name
-    name = path.name.lower()
-    if name.endswith((".json", ".jsonl")):
-        return read_json_lines(path, label)
-    if not name.endswith(catalog.ARCHIVE_SUFFIXES):
-        raise TallerError(f"«{label}» no es un .zip, .tar.gz ni .json: no se sabe cómo cargarlo.")
-    try:
-        with tempfile.TemporaryDirectory(prefix="taller-") as scratch:
-            members = archive.extract(path, Path(scratch) / "x", label)
-            paths = [Path(scratch) / "x" / member.name for member in members]
-            where = "Descomprima el archivo para abrirlas."
-            return read_json_lines(archive.json_file(paths, label, where), label)
-    except OSError as exc:
-        raise TallerError(
-            f"No se pudo extraer «{label}» en una carpeta temporal "
-            f"({tempfile.gettempdir()}): {exc.strerror or exc}. Compruebe el espacio libre "
-            "o indique otra carpeta con la variable TMPDIR."
-        ) from None
-
-
-def _load_url(url: str) -> pd.DataFrame:
-    """Una URL fuera del catálogo: se descarga (verificada) y, si luego no se puede
-    leer, se borra de la caché para que la próxima vez se descargue de nuevo."""
-    path = download.fetch_url(url)
-    try:
-        return _load_local(path, Path(path.name.split("-", 1)[1]).name)
-    except TallerError as exc:
-        path.unlink(missing_ok=True)
-        raise TallerError(
-            f"{exc} Se ha borrado la copia de la caché: la próxima vez se descargará de nuevo."
-        ) from None
-
-
 def load(source) -> pd.DataFrame:
     """Carga un conjunto en un DataFrame; véase la tabla de tipos del módulo.
 
     `source` puede ser un nombre o id del catálogo (``"empire_psexec_dcerpc_tcp_svcctl"``,
-    ``"SDWIN-190518210652"``), su ruta de upstream, una URL, o la ruta de un
-    archivo local (.zip, .tar.gz, .json). Lo del catálogo se descarga, verifica y
-    extrae en la caché la primera vez.
+    ``"SDWIN-190518210652"``), su ruta de upstream, una URL (http(s) o
+    ``file://``), o la ruta de un archivo local (.zip, .tar.gz, .json). Lo del
+    catálogo se descarga, verifica y extrae en la caché la primera vez; de un
+    archivo propio se guarda también una copia Parquet verificada, con la
+    huella de su contenido (`taller.road`).
     """
     if isinstance(source, bytes):
         source = os.fsdecode(source)
@@ -172,23 +139,4 @@ def load(source) -> pd.DataFrame:
             f"archivo o una URL (un texto), no {type(source).__name__} ({source!r}). "
             'Por ejemplo: taller.load("empire_psexec_dcerpc_tcp_svcctl").'
         )
-    text = os.fspath(source)
-    if isinstance(text, bytes):
-        text = os.fsdecode(text)
-    candidates = catalog.matching(text)
-    if not candidates:
-        local = Path(text).expanduser()
-        if local.is_file():
-            return _load_local(local)
-        if local.is_dir() and text.strip():
-            raise TallerError(
-                f"«{text}» es una carpeta, no un archivo. Indique el archivo .zip, .tar.gz "
-                "o .json que quiere cargar (o el nombre de un conjunto del catálogo)."
-            )
-        if download._is_url(text.strip()):
-            return _load_url(text.strip())
-        looks_like_file = text.lower().endswith((".json", ".jsonl", *catalog.ARCHIVE_SUFFIXES))
-        if looks_like_file or "/" in text or os.sep in text:
-            raise TallerError(f"No existe el archivo «{text}». Compruebe la ruta.")
-    entry = catalog.pick(text, candidates)  # si no está en el catálogo, explica el error
-    return _to_frame(columnar.cached_table(entry))
+    return _to_frame(road.table(source))

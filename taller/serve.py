@@ -26,9 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import pooch
-
 from taller import catalog
+from taller.files import sha256
 
 DEFAULT_ADDRESS = "0.0.0.0"  # todas las interfaces: el espejo es para la red del aula
 DEFAULT_PORT = 8000
@@ -70,7 +69,7 @@ def servable_files(root: Path | None = None) -> tuple[dict[str, Path], list[str]
                 f"{entry.name}: no es un archivo normal dentro de la caché; no se sirve"
             )
             continue
-        if pooch.file_hash(str(real)) != entry.sha256:
+        if sha256(real) != entry.sha256:
             problems.append(f"{entry.name}: su SHA-256 no coincide con el catálogo; no se sirve")
             continue
         files["/datasets/" + entry.relative_path] = real

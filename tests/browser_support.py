@@ -92,6 +92,11 @@ class PageWatcher:
         self.console_errors.append(f"{message.text} ({source})")
 
     def _on_request_failed(self, request):
+        # net::ERR_ABORTED: la petición la canceló una navegación (p. ej., el
+        # favicon al pulsar Intro en la búsqueda), no un archivo roto; uno que
+        # falte llega como respuesta HTTP 404 a _on_response.
+        if request.failure == "net::ERR_ABORTED":
+            return
         if is_ours(request.url, self.base_url):
             self.failed_requests.append(f"{request.url}: {request.failure}")
 

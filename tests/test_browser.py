@@ -1,8 +1,7 @@
-"""El sitio como lo encuentra un lector en un navegador real (el Chromium sin
-interfaz de Debian, sin conexión): portada e índice, páginas que cargan sin
-errores, navegación con «siguiente», búsqueda en español, salidas de los
-cuadernos y soluciones ocultas, botones de lanzamiento y capturas con anchura
-de escritorio y de teléfono."""
+"""The site as a reader meets it in a real browser (Debian's headless Chromium,
+offline): home page and table of contents, clean page loads, «siguiente»
+navigation, Spanish search, notebook outputs and hidden solutions, launch
+buttons and screenshots at desktop and phone widths."""
 
 import json
 import re
@@ -30,7 +29,7 @@ from spelling import Line, misspellings
 HOME = "book/intro.html"
 PLOT_NOTEBOOK = "notebooks/06_visualizar"
 NOTEBOOKS = [doc for doc in toc_files() if doc.startswith("notebooks/")]
-# Los cuadernos que importan PySpark necesitan Java: sin botón de Colab, con una nota.
+# Notebooks that import PySpark need Java: no Colab button, a note instead.
 SPARK = re.compile(r"^\s*(from|import)\s+pyspark\b", re.MULTILINE)
 
 
@@ -47,7 +46,7 @@ def doc_of(url: str, site_url: str) -> str:
 
 
 def test_home_page_shows_spanish_title_and_whole_table_of_contents(open_page, site):
-    page, _ = open_page("index.html")  # la raíz redirige a la introducción
+    page, _ = open_page("index.html")  # the root redirects to the introduction
     page.wait_for_url(re.compile(r"/book/intro\.html$"))
     title = config()["title"]
     assert title in page.title()
@@ -93,9 +92,8 @@ def test_next_links_walk_the_table_of_contents_in_order(open_page, site_url):
 
 @pytest.mark.parametrize("term", ["Sysmon", "merge"])
 def test_search_finds_the_pages_that_contain_the_term(open_page, site, site_url, term):
-    # Cada página cuyo texto tiene la palabra debe encontrarse; cada página encontrada debe
-    # contenerla (la reducción a la raíz en español puede encontrar palabras más largas,
-    # como «_merge»).
+    # Every page whose text has the word must be found; every page found must contain it
+    # (Spanish stemming may also match longer words, such as «_merge»).
     word = re.compile(rf"(?<![\w]){re.escape(term)}(?![\w])", re.IGNORECASE)
     expected = {doc for doc in toc_files() if word.search(article_text(site, doc))}
     assert expected, f"Ninguna página contiene «{term}»: la prueba no comprobaría nada"
@@ -133,49 +131,48 @@ def test_notebook_page_shows_outputs_and_a_plot(open_page):
     assert watcher.problems() == [], watcher.report(PLOT_NOTEBOOK)
 
 
-def hidden_cells(doc: str) -> int:
-    """Celdas de código con la etiqueta hide-cell (soluciones) en la fuente del cuaderno."""
+def folded_parts(doc: str) -> tuple[int, int]:
+    """(solutions, «Para profundizar» blocks) in the notebook's source."""
     notebook = json.loads((REPO / f"{doc}.ipynb").read_text(encoding="utf-8"))
-    return sum(
-        "hide-cell" in cell.get("metadata", {}).get("tags", [])
-        for cell in notebook["cells"]
-        if cell["cell_type"] == "code"
-    )
+    texts = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown"]
+    solutions = sum(text.startswith("<details>\n<summary>Mostrar la solución") for text in texts)
+    deep = sum(text.startswith("### Para profundizar:") for text in texts)
+    return solutions, deep
 
 
-# 00 comprueba el entorno: no tiene ejercicios, así que tampoco soluciones ocultas.
+# 00 checks the environment: it has no exercises, hence no hidden solutions.
 WITH_SOLUTIONS = [doc for doc in NOTEBOOKS if not doc.startswith("notebooks/00_")]
 
 
 @pytest.mark.parametrize("doc", WITH_SOLUTIONS)
 def test_hidden_solutions_open_when_clicked(open_page, doc):
-    page, _ = open_page(f"{doc}.html")
-    toggles = page.locator(".tag_hide-cell details")
-    assert toggles.count() >= 1, (
-        f"{doc}: no hay soluciones ocultas (celdas con la etiqueta hide-cell)"
+    """Solutions and «Para profundizar» blocks are closed boxes that open with one click."""
+    page, watcher = open_page(f"{doc}.html")
+    solutions, deep = folded_parts(doc)
+    assert solutions >= 1, f"{doc}: ningún ejercicio tiene la solución en un <details>"
+    boxes = {
+        "la solución": page.locator(
+            "article details:has(> summary:text-is('Mostrar la solución'))"
+        ),
+        "profundizar": page.locator("article details.profundizar"),
+    }
+    assert boxes["la solución"].count() == solutions, f"{doc}: no se pliegan todas las soluciones"
+    assert boxes["profundizar"].count() == deep, (
+        f"{doc}: no se pliegan todos los bloques «Para profundizar»"
     )
-    assert toggles.count() == hidden_cells(doc), (
-        f"{doc}: el sitio no pliega todas las celdas con la etiqueta hide-cell"
-    )
-    solutions = 0
-    for index in range(toggles.count()):
-        toggle = toggles.nth(index)
-        code = toggle.locator(".cell_input pre")
-        summary = toggle.locator("summary")
-        toggle.scroll_into_view_if_needed()
-        assert not code.is_visible(), f"{doc}: la celda {index + 1} se ve sin pulsar el botón"
-        # Bajo «Ejercicios», una celda oculta es una solución; en un bloque «Para
-        # profundizar», solo código.
-        what = (
-            "la solución" if toggle.evaluate("el => !!el.closest('#ejercicios')") else "el código"
-        )
-        solutions += what == "la solución"
-        assert summary.inner_text().strip() == f"Mostrar {what}"
-        summary.click()
-        code.wait_for(state="visible")
-        assert code.inner_text().strip() != ""
-        assert summary.inner_text().strip() == f"Ocultar {what}"
-    assert solutions >= 1, f"{doc}: ningún ejercicio tiene la solución plegada"
+    for what, toggles in boxes.items():
+        for index in range(toggles.count()):
+            toggle = toggles.nth(index)
+            body = toggle.locator("pre, p").first
+            summary = toggle.locator("summary").first
+            toggle.scroll_into_view_if_needed()
+            assert not body.is_visible(), f"{doc}: {what} {index + 1} se ve sin abrirla"
+            if what == "profundizar":
+                assert summary.inner_text().strip().startswith("Para profundizar:")
+            summary.click()
+            body.wait_for(state="visible")
+            assert body.inner_text().strip() != ""
+    assert watcher.problems() == [], watcher.report(doc)
 
 
 def needs_java(doc: str) -> bool:
@@ -203,8 +200,8 @@ def test_launch_buttons_open_this_notebook_in_the_canonical_repository(open_page
     for link in page.locator(".dropdown-launch-buttons a.dropdown-item").all():
         assert link.is_visible()
         links[link.inner_text().strip()] = urlparse(link.get_attribute("href"))
-    # JupyterHub solo si un instructor configura un servidor; Colab solo donde puede
-    # ejecutar el cuaderno tal cual (allí no hay Java para Spark).
+    # JupyterHub only when an instructor configures a hub; Colab only where it can
+    # run the notebook as it is (no Java there for Spark).
     expected = {"Binder"}
     if launch.get("jupyterhub_url"):
         expected.add("JupyterHub")
@@ -266,13 +263,12 @@ def test_screenshots_at_desktop_and_phone_widths(open_page, doc, viewport):
     assert colours is None or len(colours) > 50, f"{target.name}: la captura parece vacía"
 
 
-# --- Leer el sitio (issue 12): medido con anchura de escritorio y de teléfono --
+# --- Reading the site (issue 12): measured at desktop and phone widths -------
 
 WIDTHS = {"escritorio": DESKTOP, "movil": PHONE}
-# Páginas cuyas tablas o código aún se desplazan de lado a 1280 px mientras sus
-# autores recortan columnas y líneas: {"doc": "motivo"}. La meta es que esté vacío;
-# las marcas son estrictas: una página que empieza a caber falla hasta que se
-# quita su marca.
+# Pages whose tables or code still scroll sideways at 1280 px, while their
+# authors trim columns and lines: {"doc": "why"}. Empty is the goal; the marks
+# are strict, so a page that starts to fit fails until its mark is removed.
 STILL_TOO_WIDE = {
     "notebooks/05_correlacionar": (
         "celda 5: la tabla de inicios de sesión de red (4 columnas con IPv6) se sale 26 px"
@@ -280,17 +276,16 @@ STILL_TOO_WIDE = {
     "book/cluster": "una orden de SPARK_HOME de más de 79 caracteres (29 px)",
     "book/catalogo": "líneas de «python -m taller listar» con comentarios largos (102 px)",
 }
-# Orden de palabras inglés o palabras que llevaban los logotipos de lanzamiento
-# («Binder logo»).
+# English word order or words the launch logos used to carry ("Binder logo").
 ENGLISH_ALT = re.compile(r"\b(logo|image|icon|picture|launch)$|^(image|icon|logo) of\b", re.I)
 
 
 @pytest.fixture(scope="module")
 def reading(browser, site_url):
-    """Cada página del índice, medida con las dos anchuras, una sola vez.
+    """Every page of the table of contents measured at both widths, once.
 
-    Las capturas de la parte superior de cada página van a test-artifacts/lectura/, y
-    todas las cifras, a test-artifacts/lectura/medidas.json."""
+    Screenshots of the top of each page go to test-artifacts/lectura/, and all
+    the numbers to test-artifacts/lectura/medidas.json."""
     folder = ARTIFACTS / "lectura"
     folder.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -344,7 +339,7 @@ def describe(items):
     ],
 )
 def test_tables_and_code_fit_the_text_column_at_desktop_width(reading, doc):
-    """A 1280 px nada del artículo obliga a desplazarse de lado, soluciones incluidas."""
+    """At 1280 px nothing in the article needs a sideways scroll, solutions included."""
     measured = reading[doc, "escritorio"]
     problems = []
     if measured["overflowing_tables"]:
@@ -356,15 +351,15 @@ def test_tables_and_code_fit_the_text_column_at_desktop_width(reading, doc):
 
 @pytest.mark.parametrize("doc", toc_files())
 def test_wide_content_scrolls_inside_its_box_on_a_phone(reading, doc):
-    """A 390 px no caben una línea de 79 caracteres ni una tabla de cinco columnas: pueden
-    desplazarse dentro de su caja, nunca empujar la página hacia un lado."""
+    """At 390 px a 79-character line or a five-column table cannot fit: it may scroll
+    inside its own box, never push the page sideways."""
     assert reading[doc, "movil"]["page_overflow"] <= 0, (
         f"{doc}: a 390 px la página entera se sale por la derecha"
     )
 
 
 def test_reading_measurements_are_reported(reading):
-    """Las proporciones del issue, por anchura, escritas donde las encuentra un revisor."""
+    """The shares of the issue, per width, written where a reviewer finds them."""
     lines = []
     for label, viewport in WIDTHS.items():
         for name, docs in (("cuadernos", NOTEBOOKS), ("todas las páginas", toc_files())):
@@ -404,7 +399,7 @@ def test_one_search_box_with_the_spanish_placeholder(reading, open_page, label):
     page, watcher = open_page(HOME, viewport=WIDTHS[label])
     visible = page.locator("input[type=search]:visible")
     if label == "movil":
-        # En un teléfono la barra lateral está plegada: la lupa abre el mismo campo.
+        # On a phone the sidebar is folded away: the magnifier opens the same field.
         assert visible.count() == 0
         page.locator("button.search-button:visible").click()
     assert visible.count() == 1, "No se ve un campo de búsqueda"
@@ -418,8 +413,7 @@ def test_one_search_box_with_the_spanish_placeholder(reading, open_page, label):
 
 @pytest.mark.parametrize("doc", toc_files())
 def test_no_english_alternative_text_anywhere_on_the_page(reading, doc):
-    """Las figuras del artículo y las imágenes de la interfaz (logotipos de lanzamiento y del
-    sitio)."""
+    """Article figures and interface images alike (the launch logos, the site logo)."""
     alts = [item for item in reading[doc, "escritorio"]["alts"] if (item["alt"] or "").strip()]
     english = [item["alt"] for item in alts if ENGLISH_ALT.search(item["alt"].strip())]
     english += [

@@ -10,6 +10,7 @@ import zipfile
 from functools import cache
 
 from taller.exercises import exercise
+from taller.exercises.answers import DECIMAL, INTEGER, TEXTS, rounded
 
 DATASET = "covenant_psremoting_command"
 
@@ -21,32 +22,29 @@ def _events():
     return load(DATASET)
 
 
-def _count(answer) -> int | None:
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return int(value) if value == int(value) else None
-
-
-@exercise("02.1")
-def _(answer):
+@exercise(
+    "02.1",
+    INTEGER,
+    hints=(
+        "Una máscara que marque las celdas de SourcePort que tienen valor; "
+        "después, cuente sus True.",
+        "El método notna() de una columna devuelve esa máscara; la suma de "
+        "una máscara cuenta sus True.",
+    ),
+)
+def _(value):
     events = _events()
-    value = _count(answer)
-    if value is None:
-        return False, "Pista: la respuesta es un número de eventos (un entero)."
     if value == int(events["SourcePort"].notna().sum()):
         return True, (
             "Solo los eventos de red llevan ese campo; en los demás, la celda queda vacía (NaN)."
         )
     if value == len(events):
         return False, (
-            "Pista: ese es el número total de eventos; cuente solo las celdas "
-            'con valor: df["SourcePort"].notna().sum().'
+            "Ese es el número total de eventos; cuente solo las celdas de SourcePort con valor."
         )
     if value == int(events["SourcePort"].isna().sum()):
-        return False, "Pista: ha contado las celdas vacías; use notna(), no isna()."
-    return False, 'Pista: df["SourcePort"].notna() es una máscara; súmela con .sum().'
+        return False, "Ha contado las celdas vacías; se piden las que tienen valor."
+    return False, None
 
 
 def _member_info() -> zipfile.ZipInfo:
@@ -57,44 +55,61 @@ def _member_info() -> zipfile.ZipInfo:
         return zf.getinfo(member)
 
 
-@exercise("02.2")
-def _(answer):
+def _ratio() -> float:
     info = _member_info()
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return False, "Pista: la respuesta es un número con un decimal (un float)."
-    if abs(value - info.file_size / info.compress_size) <= 0.051:
+    return info.file_size / info.compress_size
+
+
+@exercise(
+    "02.2",
+    DECIMAL,
+    hints=(
+        "El ZIP guarda, de cada miembro, su tamaño original y su tamaño "
+        "comprimido; la respuesta es el primero entre el segundo, redondeado "
+        "a un decimal.",
+        "El método getinfo del ZipFile da, para el nombre de un miembro, un "
+        "objeto con los atributos file_size y compress_size; divídalos y "
+        "redondee con round a un decimal.",
+    ),
+)
+def _(value):
+    ratio = _ratio()
+    if rounded(value, ratio, 1):
         return True, (
             "Los registros repiten los mismos nombres de campo en cada línea: "
             "por eso comprimen tan bien."
         )
-    if abs(value - info.compress_size / info.file_size) < 0.01:
-        return False, "Pista: ha dividido al revés; es file_size / compress_size."
-    return False, ("Pista: use zf.getinfo(MEMBER) y divida su file_size entre su compress_size.")
+    if abs(value - ratio) < 0.05:
+        return False, "Es ese cociente, pero sin redondear: el enunciado pide un decimal."
+    if abs(value - 1 / ratio) < 0.01:
+        return False, "Ha dividido al revés: el tamaño original va arriba."
+    return False, None
 
 
-@exercise("02.3")
-def _(answer):
+@exercise(
+    "02.3",
+    TEXTS,
+    hints=(
+        "pandas tiene un método que devuelve los valores distintos de una "
+        "columna; después, ordénelos alfabéticamente en una lista.",
+        "unique() sobre la columna Hostname da los nombres sin repetir; la "
+        "función sorted los devuelve en una lista ordenada.",
+    ),
+)
+def _(value):
     expected = sorted(_events()["Hostname"].dropna().unique())
-    if isinstance(answer, str):
-        return False, "Pista: la respuesta es una lista de nombres, no un solo texto."
-    try:
-        given = [str(name) for name in answer]
-    except TypeError:
-        return False, "Pista: la respuesta es una lista de nombres de equipo."
-    if given == expected:
+    if value == expected:
         return True, (
             "Las dos estaciones de trabajo y el controlador de dominio: los tres "
             "equipos del laboratorio."
         )
-    if sorted(set(given)) == expected:
-        if len(given) != len(set(given)):
-            return False, "Pista: hay nombres repetidos; use unique() antes de ordenar."
-        return False, "Pista: son los nombres correctos; falta ordenarlos con sorted()."
-    return False, (
-        'Pista: tome la columna entera, df["Hostname"], con unique(), y ordénela con sorted().'
-    )
+    if sorted(set(value)) == expected:
+        if len(value) != len(set(value)):
+            return False, "Hay nombres repetidos; quédese con los valores distintos."
+        return False, "Son los nombres correctos; falta ordenarlos alfabéticamente."
+    if set(value) < set(expected):
+        return False, "Faltan nombres: tome la columna entera, no solo unas filas."
+    return False, None
 
 
 # Respuestas equivocadas verosímiles, calculadas con los mismos datos.
@@ -104,12 +119,14 @@ WRONG = {
         int(_events()["SourcePort"].isna().sum()),  # las celdas vacías
     ],
     "02.2": lambda: [
-        round(_member_info().compress_size / _member_info().file_size, 3),  # al revés
-        round(_member_info().file_size / _member_info().compress_size) + 1,
+        round(1 / _ratio(), 3),  # al revés
+        round(_ratio()) + 1,
+        _ratio(),  # sin redondear
     ],
     "02.3": lambda: [
         sorted(_events()["Hostname"].unique(), reverse=True),  # mal ordenada
         sorted(_events()["Hostname"].head(3)),  # con repetidos
         sorted(_events()["Hostname"].unique())[:2],  # incompleta
+        "; ".join(sorted(_events()["Hostname"].unique())),  # un solo texto
     ],
 }

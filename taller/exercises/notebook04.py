@@ -9,6 +9,7 @@ import re
 from functools import cache
 
 from taller.exercises import exercise
+from taller.exercises.answers import DECIMAL, INTEGER, TEXT, close
 
 PSEXEC = "empire_psexec_dcerpc_tcp_svcctl"
 
@@ -19,33 +20,33 @@ def _events():
     return load(PSEXEC)
 
 
-def _number(answer) -> float | None:
-    try:
-        return float(str(answer).replace(",", "."))
-    except (TypeError, ValueError):
-        return None
-
-
 @cache
 def _host_counts() -> tuple[int, int]:
     hostnames = _events()["Hostname"]
     return int(hostnames.str.lower().str.split(".").str[0].nunique()), int(hostnames.nunique())
 
 
-@exercise("04.1")
-def _(answer):
+@exercise(
+    "04.1",
+    INTEGER,
+    hints=(
+        "Normalice los nombres en una columna nueva (minúsculas y sin lo que "
+        "va tras el primer punto) y cuente sus valores distintos.",
+        "Encadene los métodos de texto: str.lower para las minúsculas, "
+        "str.split por el punto y str[0] para el primer trozo; el método "
+        "nunique cuenta los valores distintos.",
+    ),
+)
+def _(value):
     expected, raw = _host_counts()
-    value = _number(answer)
-    if value is None:
-        return False, "Pista: la respuesta es un número de equipos (un int)."
     if value == expected:
         return True, "Tres equipos: las dos víctimas de Empire y el controlador de dominio."
     if value == raw:
         return False, (
-            "Pista: ese es el número de nombres tal cual; quite el dominio "
-            '(str.split(".").str[0]) y pase a minúsculas antes de contar.'
+            "Ese es el número de nombres tal cual; quite el dominio y pase a "
+            "minúsculas antes de contar."
         )
-    return False, "Pista: cuente con nunique() los valores de la columna host."
+    return False, None
 
 
 @cache
@@ -60,24 +61,35 @@ def _server() -> str:
     return base64.b64decode(inner.group(1)).decode("utf-16-le")
 
 
-def _address(text) -> str:
-    return str(text).strip().lower().removeprefix("http://").rstrip("/")
+def _address(text: str) -> str:
+    return text.strip().lower().removeprefix("http://").rstrip("/")
 
 
-@exercise("04.2")
-def _(answer):
-    expected = _server()
-    if _address(answer) == _address(expected):
+@exercise(
+    "04.2",
+    TEXT,
+    hints=(
+        "Busque en script lo que va entre las comillas simples de "
+        "FromBase64String('...') con una expresión regular que lo capture en "
+        "un grupo; ese grupo es el Base64 que hay que decodificar.",
+        "En el patrón, escriba el nombre de la función, escape cada paréntesis "
+        "con una barra invertida y capture entre paréntesis «uno o más "
+        "caracteres que no sean una comilla»; re.IGNORECASE ignora las "
+        "mayúsculas y group(1) devuelve lo capturado. Después, decodifique el "
+        "Base64 y pase los bytes a texto en UTF-16LE.",
+    ),
+)
+def _(value):
+    if _address(value) == _address(_server()):
         return True, "Es el servidor de Empire del que el stager descarga la segunda fase."
-    if re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", str(answer).strip()) and len(str(answer)) > 16:
+    if re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value) and len(value) > 16:
         return False, (
-            "Pista: eso sigue en Base64; decodifíquelo con base64.b64decode(...)"
-            '.decode("utf-16-le").'
+            "Eso sigue en Base64: decodifíquelo y pase los bytes a texto con "
+            "la codificación UTF-16LE."
         )
-    return False, (
-        r"Pista: re.search(r\"frombase64string\('([^']+)'\)\", script, "
-        "re.IGNORECASE).group(1) es el Base64 de dentro."
-    )
+    if "frombase64string" in value.lower():
+        return False, "Eso es la llamada entera; quédese solo con lo que va entre las comillas."
+    return False, None
 
 
 @cache
@@ -97,29 +109,47 @@ def _seconds() -> tuple[float, float]:
     return by_event, by_receipt
 
 
-@exercise("04.3")
-def _(answer):
+@exercise(
+    "04.3",
+    DECIMAL,
+    hints=(
+        "Reste la hora del evento (event_time) del 4697 a la de la conexión; "
+        "como el 4697 solo registra segundos enteros, esa resta es el máximo.",
+        "Tome el event_time del evento 4697 y el de la conexión de "
+        "powershell.exe al servidor (Sysmon 3, en connections); la diferencia "
+        "es un Timedelta: páselo a segundos con total_seconds().",
+    ),
+)
+def _(value):
     upper, by_receipt = _seconds()
-    value = _number(answer)
-    if value is None:
-        return False, "Pista: la respuesta es un número de segundos."
-    if upper - 1 - 0.05 <= value <= upper + 0.05:
-        if abs(value - upper) <= 0.05:
-            return True, (
-                "Como mucho ese tiempo, y como poco un segundo menos: el 4697 "
-                "solo dice en qué segundo ocurrió."
-            )
-        return True, "Dentro del margen que permite la resolución de un segundo del 4697."
-    if abs(value - by_receipt) <= 0.05:
-        return False, ("Pista: eso sale de @timestamp, la hora de recepción; use event_time.")
-    return False, (
-        "Pista: reste el event_time del 4697 al event_time de la conexión (Sysmon 3 "
-        "hacia el servidor) y use total_seconds()."
-    )
+    if close(value, upper):
+        return True, (
+            "Como mucho ese tiempo, y como poco un segundo menos: el 4697 "
+            "solo dice en qué segundo ocurrió."
+        )
+    if abs(value - upper) < 0.05:
+        return False, (
+            "Es ese tiempo, pero redondeado de más: guárdelo sin redondear (o "
+            "con dos decimales o más)."
+        )
+    if upper - 1 <= value < upper:
+        return False, (
+            "Ese valor cabe dentro del segundo del 4697, pero se pide el máximo: "
+            "la resta directa de las dos horas del evento."
+        )
+    if abs(value - by_receipt) < 0.05:
+        return False, "Eso sale de @timestamp, la hora de recepción; use event_time."
+    return False, None
 
 
 WRONG = {
     "04.1": lambda: [_host_counts()[1], 2],
     "04.2": lambda: ["10.10.10.6", "aAB0AHQAcAA6AC8ALwAxADAALgAxADAALgAxADAALgA1AA=="],
-    "04.3": lambda: [round(_seconds()[1], 1), _seconds()[0] + 2, 0],
+    "04.3": lambda: [
+        round(_seconds()[1], 1),
+        _seconds()[0] + 2,
+        0,
+        _seconds()[0] - 0.5,  # dentro del segundo, pero no el máximo
+        round(_seconds()[0], 1),  # redondeado de más
+    ],
 }

@@ -7,6 +7,7 @@ ningún mensaje la revela.
 from functools import cache
 
 from taller.exercises import exercise
+from taller.exercises.answers import INTEGER, TEXT
 
 PSEXEC = "empire_psexec_dcerpc_tcp_svcctl"
 WINRM = "covenant_psremoting_command"
@@ -28,32 +29,38 @@ def _network_logons(name: str):
     return security[(security["EventID"] == 4624) & (security["LogonType"] == 3)]
 
 
-def _count(answer) -> int | None:
-    try:
-        return int(answer)
-    except (TypeError, ValueError):
-        return None
-
-
 @cache
-def _people() -> frozenset[str]:
-    users = _network_logons(PSEXEC)["TargetUserName"]
-    return frozenset(user.lower() for user in users if not user.endswith("$"))
+def _accounts() -> frozenset[str]:
+    return frozenset(user.lower() for user in _network_logons(PSEXEC)["TargetUserName"])
 
 
-@exercise("05.1")
-def _(answer):
-    given = str(answer).strip().lower().rpartition("\\")[2]
-    if given in _people():
+@exercise(
+    "05.1",
+    TEXT,
+    hints=(
+        "En la tabla de recuentos, deje fuera las cuentas de equipo (las que "
+        "acaban en $) y mire qué cuenta queda.",
+        "El método de texto str.endswith sobre la columna TargetUserName da "
+        "una máscara de las cuentas de equipo; niéguela con ~ para quedarse "
+        "con las demás filas.",
+    ),
+)
+def _(value):
+    given = value.lower().rpartition("\\")[2]
+    people = frozenset(user for user in _accounts() if not user.endswith("$"))
+    if given in people:
         return (
             True,
             "Es la cuenta con la que el atacante entra en WORKSTATION6 desde WORKSTATION5.",
         )
     if given.endswith("$"):
-        return False, "Pista: las cuentas que acaban en «$» son de equipo; busque otra."
-    return False, (
-        'Pista: filtre con ~counts["TargetUserName"].str.endswith("$") y mire qué cuenta queda.'
-    )
+        return False, "Las cuentas que acaban en «$» son de equipo; busque otra."
+    if given not in _accounts():
+        return False, (
+            "Esa cuenta no aparece en los inicios de sesión de red de este "
+            "conjunto (network_logons, el de PsExec)."
+        )
+    return False, None
 
 
 @cache
@@ -69,23 +76,32 @@ def _unused_logons() -> tuple[int, int]:
     return len(used) - sum(used), len(used)
 
 
-@exercise("05.2")
-def _(answer):
+@exercise(
+    "05.2",
+    INTEGER,
+    hints=(
+        "Tras la unión externa con indicator=True, la columna _merge dice de "
+        "qué tabla viene cada fila; cuente las filas que solo están en "
+        "network_logons.",
+        "network_logons es la tabla de la derecha de la unión. value_counts() "
+        "sobre _merge le muestra las tres etiquetas posibles: compare _merge "
+        "con la de «solo a la derecha» y sume la máscara.",
+    ),
+)
+def _(value):
     expected, total = _unused_logons()
-    value = _count(answer)
-    if value is None:
-        return False, "Pista: la respuesta es un número de inicios de sesión (un int)."
     if value == expected:
         return True, "Lo normal: casi ningún inicio de sesión de red instala un servicio."
     if value == total:
         return False, (
-            "Pista: ese es el total de inicios de sesión de red; cuente solo las "
-            'filas con _merge == "right_only".'
+            "Ese es el total de inicios de sesión de red; cuente solo los que "
+            "no encontraron ningún servicio al otro lado de la unión."
         )
-    return False, (
-        'Pista: con how="outer" e indicator=True, cuente las filas cuyo _merge '
-        'es "right_only" (solo en network_logons).'
-    )
+    if value == total - expected:
+        return False, (
+            "Esos son los inicios de sesión que sí instalaron un servicio; se piden los que no."
+        )
+    return False, None
 
 
 @cache
@@ -102,27 +118,33 @@ def _idle_sessions() -> tuple[int, int]:
     return len(sessions) - busy, len(sessions)
 
 
-@exercise("05.3")
-def _(answer):
+@exercise(
+    "05.3",
+    INTEGER,
+    hints=(
+        "Una unión izquierda conserva todas las sesiones de pgustavo; las que "
+        "no encontraron ningún proceso quedan marcadas en _merge como «solo "
+        "a la izquierda».",
+        "Filtre winrm_logons por TargetUserName (pgustavo), únalo con "
+        "winrm_processes por las columnas Hostname y TargetLogonId, con una "
+        "unión izquierda e indicator=True, y cuente las filas con la etiqueta "
+        "de «solo a la izquierda».",
+    ),
+)
+def _(value):
     expected, total = _idle_sessions()
-    value = _count(answer)
-    if value is None:
-        return False, "Pista: la respuesta es un número de sesiones (un int)."
     if value == expected:
         return True, "PowerShell remoto abre varias sesiones; los procesos nacen en una."
     if value == total:
         return False, (
-            "Pista: ese es el total de sesiones de red de pgustavo; cuente las "
-            'que quedan como "left_only" tras la unión izquierda.'
+            "Ese es el total de sesiones de red de pgustavo; cuente solo las "
+            "que no encontraron ningún proceso."
         )
-    return False, (
-        "Pista: una winrm_logons (solo pgustavo) con winrm_processes por "
-        '["Hostname", "TargetLogonId"], how="left", indicator=True.'
-    )
+    return False, None
 
 
 WRONG = {
-    "05.1": lambda: ["MORDORDC$", "SYSTEM"],
+    "05.1": lambda: ["MORDORDC$", "SYSTEM", sorted(_accounts())],
     "05.2": lambda: [_unused_logons()[1], 1, 0],
     "05.3": lambda: [_idle_sessions()[1], 1],
 }

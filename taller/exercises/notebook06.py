@@ -9,11 +9,11 @@ from functools import cache
 import pandas as pd
 
 from taller.exercises import exercise
+from taller.exercises.answers import DECIMAL, INTEGER, close
 
 PSEXEC = "empire_psexec_dcerpc_tcp_svcctl"
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 VICTIM = "WORKSTATION6"
-TOLERANCE = 0.01  # segundos: Sysmon da milisegundos
 
 
 def _events() -> pd.DataFrame:
@@ -47,38 +47,39 @@ def _agent_delay() -> tuple[float, float]:
     return by_event, by_arrival
 
 
-def _seconds(answer) -> float | None:
-    if isinstance(answer, pd.Timedelta):
-        return answer.total_seconds()
-    try:
-        return float(answer)
-    except (TypeError, ValueError):
-        return None
-
-
-@exercise("06.1")
-def _(answer):
+@exercise(
+    "06.1",
+    DECIMAL,
+    hints=(
+        "La tabla milestones tiene la hora del evento de cada hito; la "
+        "respuesta es la resta de las horas de los dos hitos, en segundos.",
+        "Indexe milestones por la columna milestone, tome la columna time de "
+        "los dos hitos (el Sysmon 1 de powershell.exe y su Sysmon 3), reste "
+        "y pase el Timedelta a segundos con total_seconds().",
+    ),
+)
+def _(value):
     expected, by_arrival = _agent_delay()
-    value = _seconds(answer)
-    if value is None:
-        return False, "Pista: la respuesta es un número de segundos (un float)."
-    if abs(value - expected) <= TOLERANCE:
+    if close(value, expected):
         return True, (
             "Es el tiempo que pasa entre el nacimiento del agente nuevo y su "
             "primera llamada a su servidor, medido con la hora del evento."
         )
-    if abs(value - by_arrival) <= TOLERANCE:
+    if abs(value - expected) < 0.05:
         return False, (
-            "Pista: esa es la diferencia en @timestamp, la hora de llegada al "
+            "Es ese tiempo, pero redondeado de más: guárdelo sin redondear (o "
+            "con dos decimales o más)."
+        )
+    if abs(value - by_arrival) < 0.05:
+        return False, (
+            "Esa es la diferencia en @timestamp, la hora de llegada al "
             "recolector. Reste las horas del evento (la columna time)."
         )
-    if abs(value - expected * 1000) <= TOLERANCE * 1000:
-        return False, "Pista: la respuesta va en segundos, no en milisegundos."
-    return False, (
-        "Pista: reste la hora del evento de la conexión (Sysmon 3 a 10.10.10.5) "
-        "menos la del nacimiento de powershell.exe (Sysmon 1) y use "
-        ".total_seconds()."
-    )
+    if abs(value - expected * 1000) < 1:
+        return False, "La respuesta va en segundos, no en milisegundos."
+    if abs(value + expected) < 0.05:
+        return False, "Ha restado al revés: la conexión es posterior al nacimiento."
+    return False, None
 
 
 CHANNEL_NAMES = {
@@ -99,14 +100,20 @@ def _channels_per_host() -> pd.Series:
     return channels.groupby(_host(events)).nunique()
 
 
-@exercise("06.2")
-def _(answer):
+@exercise(
+    "06.2",
+    INTEGER,
+    hints=(
+        "En la tabla canales × equipos, la columna de MORDORDC tiene un "
+        "recuento por canal: cuente los canales cuyo recuento es mayor que cero.",
+        "pd.crosstab de la columna de canal y la de equipo da la tabla; "
+        "compare su columna MORDORDC con cero y sume la máscara. Use los "
+        "nombres de canal normalizados (Security y security son el mismo).",
+    ),
+)
+def _(value):
     per_host = _channels_per_host()
     expected = int(per_host["MORDORDC"])
-    try:
-        value = int(answer)
-    except (TypeError, ValueError):
-        return False, "Pista: la respuesta es un número de canales (un int)."
     if value == expected:
         return True, (
             "Del controlador de dominio no se recogieron todos los canales: la "
@@ -114,17 +121,21 @@ def _(answer):
         )
     if value == len(CHANNEL_NAMES):
         return False, (
-            "Pista: ese es el número de canales del conjunto entero; cuente solo "
-            "las celdas de MORDORDC con algún evento."
+            "Ese es el número de canales del conjunto entero; cuente solo "
+            "los canales con algún evento de MORDORDC."
         )
-    return False, (
-        "Pista: en la tabla de pd.crosstab, cuente en la columna MORDORDC las "
-        "filas mayores que cero (normalice antes Security/security)."
-    )
+    if value in set(per_host.drop("MORDORDC")):
+        return False, "Ese recuento es el de otro equipo; mire la columna de MORDORDC."
+    return False, None
 
 
 # Respuestas equivocadas verosímiles, para tests/test_exercises.py.
 WRONG = {
-    "06.1": lambda: [_agent_delay()[1], _agent_delay()[0] * 1000],
+    "06.1": lambda: [
+        _agent_delay()[1],  # con @timestamp
+        _agent_delay()[0] * 1000,  # en milisegundos
+        round(_agent_delay()[0], 1),  # redondeado de más
+        pd.Timedelta(seconds=_agent_delay()[0]),  # sin pasar a segundos
+    ],
     "06.2": lambda: [len(CHANNEL_NAMES), int(_channels_per_host()["WORKSTATION5"])],
 }

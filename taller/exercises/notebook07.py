@@ -10,6 +10,7 @@ from pathlib import PureWindowsPath
 import pandas as pd
 
 from taller.exercises import exercise
+from taller.exercises.answers import INTEGER, TEXT
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 EMPIRE = "empire_dllinjection_LoadLibrary_CreateRemoteThread"
@@ -29,15 +30,9 @@ def _remote_thread(name: str) -> pd.Series:
     return _sysmon(name, 8).iloc[0]
 
 
-def _names(answer) -> list[str]:
-    """Nombres de archivo en minúsculas, tanto si llega un texto como una lista."""
-    if isinstance(answer, str):
-        answer = [answer]
-    try:
-        items = list(answer)
-    except TypeError:
-        return []
-    return [PureWindowsPath(str(item)).name.strip().lower() for item in items]
+def _names(paths) -> list[str]:
+    """Nombres de archivo en minúsculas."""
+    return [PureWindowsPath(str(path)).name.strip().lower() for path in paths]
 
 
 @cache
@@ -50,28 +45,41 @@ def _unsigned_outside_native_images() -> frozenset[str]:
     return frozenset(name for name in names if not name.endswith(".ni.dll"))
 
 
-@exercise("07.1")
-def _(answer):
-    expected = _unsigned_outside_native_images()
-    given = set(_names(answer))
-    if given == expected:
+@cache
+def _signed_victim_images() -> frozenset[str]:
+    victim = _remote_thread(EMPIRE)["TargetProcessGuid"]
+    loads = _sysmon(EMPIRE, 7)
+    loads = loads[loads["ProcessGuid"] == victim]
+    return frozenset(_names(loads.loc[loads["Signed"] != "false", "ImageLoaded"]))
+
+
+@exercise(
+    "07.1",
+    TEXT,
+    hints=(
+        "Los eventos 7 (carga de imagen) del proceso víctima, solo los que no "
+        "van firmados, menos las imágenes nativas de .NET.",
+        "Filtre los eventos 7 cuyo ProcessGuid es el TargetProcessGuid del "
+        "hilo remoto (evento 8); después, los de Signed igual a «false», y "
+        "deje fuera los nombres que acaban en .ni.dll (str.endswith negado "
+        "con ~).",
+    ),
+)
+def _(value):
+    given = _names([value])[0]
+    if given in _unsigned_outside_native_images():
         return True, (
             "Es la DLL que el hilo remoto obligó a cargar, y la única sin firma "
             "que no es una imagen nativa de .NET generada en el propio equipo."
         )
-    if any(name.endswith(".ni.dll") for name in given):
+    if given.endswith(".ni.dll"):
         return False, (
-            "Pista: los archivos .ni.dll son imágenes nativas de .NET que se "
-            "generan en el equipo y nunca van firmadas; déjelos fuera."
+            "Los archivos .ni.dll son imágenes nativas de .NET que se generan "
+            "en el equipo y nunca van firmadas; déjelos fuera."
         )
-    if not given:
-        return False, (
-            'Pista: escriba el nombre del archivo como texto, por ejemplo "ejemplo.dll".'
-        )
-    return False, (
-        "Pista: filtre los eventos 7 por el ProcessGuid de la víctima "
-        '(TargetProcessGuid del evento 8) y por Signed == "false".'
-    )
+    if given in _signed_victim_images():
+        return False, "Esa DLL va firmada; se busca una sin firma."
+    return False, None
 
 
 @cache
@@ -83,13 +91,22 @@ def _write_without_thread() -> tuple[int, int]:
     return int(without_thread.sum()), int(all_three.sum())
 
 
-@exercise("07.2")
-def _(answer):
+@exercise(
+    "07.2",
+    INTEGER,
+    hints=(
+        "Cada derecho es un bit de la máscara GrantedAccess: un acceso tiene "
+        "un derecho si su bit está encendido. Se buscan los eventos con los "
+        "bits de VM_OPERATION y VM_WRITE encendidos y el de CREATE_THREAD "
+        "apagado.",
+        "Pase cada máscara, un texto hexadecimal, a número (int con base 16). "
+        "Con & entre ese número y el valor de un derecho (INJECTION_RIGHTS) "
+        "sabrá si su bit está encendido. Combine las tres condiciones y cuente "
+        "eventos, no máscaras distintas.",
+    ),
+)
+def _(value):
     expected, all_three = _write_without_thread()
-    try:
-        value = int(answer)
-    except (TypeError, ValueError):
-        return False, "Pista: la respuesta es un número de eventos (un int)."
     if value == expected:
         return True, (
             "Esos accesos permiten escribir en la memoria de otro proceso, pero "
@@ -97,15 +114,10 @@ def _(answer):
         )
     if value == all_three:
         return False, (
-            "Pista: ese es el número de accesos con los tres derechos; el "
-            "ejercicio pide los que tienen VM_OPERATION y VM_WRITE pero no "
-            "CREATE_THREAD (el bit 0x2 apagado)."
+            "Ese es el número de accesos con los tres derechos; se piden los "
+            "que tienen VM_OPERATION y VM_WRITE pero no CREATE_THREAD."
         )
-    return False, (
-        "Pista: convierta cada máscara con int(mask, 16) y compruebe los bits "
-        "con &: (valor & 0x28) == 0x28 y (valor & 0x2) == 0. Cuente eventos, "
-        "no máscaras distintas."
-    )
+    return False, None
 
 
 @cache
@@ -121,40 +133,34 @@ def _victim_connections() -> frozenset[tuple[str, int]]:
     )
 
 
-def _endpoints(answer) -> set[tuple[str, int]] | None:
-    items = [answer] if isinstance(answer, (str, tuple)) else answer
-    result = set()
-    try:
-        for item in items:
-            if isinstance(item, str):
-                ip, _, port = item.strip().rpartition(":")
-                if not ip:
-                    return {(port, -1)}
-                item = (ip, port)
-            ip, port = item
-            result.add((str(ip).strip(), int(port)))
-    except (TypeError, ValueError):
-        return None
-    return result
-
-
-@exercise("07.3")
-def _(answer):
+@exercise(
+    "07.3",
+    TEXT,
+    hints=(
+        "Los eventos 3 de Sysmon cuyo ProcessGuid es el del notepad.exe "
+        "víctima (el TargetProcessGuid del evento 8 de Covenant) dicen adónde "
+        "conectó.",
+        "Filtre covenant_sysmon por el evento 3 y por ese ProcessGuid; tome "
+        "DestinationIp y DestinationPort de la primera fila y escríbalos en "
+        "un texto, separados por dos puntos.",
+    ),
+)
+def _(value):
     expected = _victim_connections()
-    given = _endpoints(answer)
-    if given is None:
-        return False, 'Pista: escriba la respuesta como "IP:puerto".'
-    if given == expected:
+    ip, colon, port = value.rpartition(":")
+    if not colon:
+        ip, port = value, ""
+    ip = ip.strip()
+    if port.strip().isdigit() and (ip, int(port)) in expected:
         return True, (
             "Un editor de texto recién creado que abre una conexión de red: el "
             "código inyectado ya habla con su servidor."
         )
-    if {ip for ip, _ in given} == {ip for ip, _ in expected}:
-        return False, 'Pista: la IP es correcta; escriba también el puerto, "IP:puerto".'
-    return False, (
-        "Pista: busque los eventos 3 de Sysmon cuyo ProcessGuid es el "
-        "TargetProcessGuid del evento 8 de Covenant, no los del origen."
-    )
+    if ip in {address for address, _ in expected}:
+        if not port.strip():
+            return False, 'La IP es correcta; escriba también el puerto: "IP:puerto".'
+        return False, "La IP es correcta, pero el puerto no: escríbalo sin decimales."
+    return False, None
 
 
 def _wrong_07_1() -> list:
@@ -163,7 +169,8 @@ def _wrong_07_1() -> list:
     loads = loads[loads["ProcessGuid"] == victim]
     unsigned = _names(loads.loc[loads["Signed"] == "false", "ImageLoaded"])
     signed = _names(loads.loc[loads["Signed"] == "true", "ImageLoaded"])
-    return [unsigned, signed[:1], "notepad.exe"]
+    native = next(name for name in unsigned if name.endswith(".ni.dll"))
+    return [unsigned, signed[0], "notepad.exe", native]
 
 
 def _wrong_07_3() -> list:

@@ -10,6 +10,7 @@ from functools import cache
 import pandas as pd
 
 from taller.exercises import exercise
+from taller.exercises.answers import INTEGER, TEXT
 
 PSEXEC = "empire_psexec_dcerpc_tcp_svcctl"
 COVENANT = "covenant_lolbin_wuauclt_createremotethread"
@@ -34,13 +35,19 @@ def _process_creations() -> tuple[int, int]:
     return int(any_case.sum()), int(exact.sum())
 
 
-@exercise("08.1")
-def _(answer):
+@exercise(
+    "08.1",
+    INTEGER,
+    hints=(
+        "Una consulta que filtre el evento 4688, el canal Security y el "
+        "equipo, y cuente las filas que quedan.",
+        "En el WHERE: EventID igual a 4688, el Hostname completo y el canal "
+        "comparado en minúsculas con lower(...), porque cada equipo lo escribe "
+        "a su manera; count(*) cuenta las filas.",
+    ),
+)
+def _(value):
     expected, exact = _process_creations()
-    try:
-        value = int(answer)
-    except (TypeError, ValueError):
-        return False, "Pista: la respuesta es un número de eventos (un int)."
     if value == expected:
         return True, (
             "Son los procesos que Security vio nacer en la víctima, entre ellos "
@@ -48,13 +55,10 @@ def _(answer):
         )
     if value == exact:
         return False, (
-            "Pista: WORKSTATION6 escribe el canal en minúsculas; compare con "
-            "lower(Channel) = 'security'."
+            "WORKSTATION6 escribe el canal en minúsculas; compare el canal sin "
+            "distinguir mayúsculas."
         )
-    return False, (
-        "Pista: filtre por EventID = 4688, por el canal Security en cualquier "
-        "grafía y por Hostname, y cuente con count(*)."
-    )
+    return False, None
 
 
 @cache
@@ -72,30 +76,25 @@ def _thread_accesses() -> frozenset[str]:
     return frozenset(joined["GrantedAccess_access"].str.lower())
 
 
-def _masks(answer) -> set[str] | None:
-    items = [answer] if isinstance(answer, str) else answer
-    try:
-        return {str(item).strip().lower() for item in items}
-    except TypeError:
-        return None
-
-
-@exercise("08.2")
-def _(answer):
-    expected = _thread_accesses()
-    given = _masks(answer)
-    if given is None:
-        return False, 'Pista: escriba la máscara como texto, por ejemplo "0x1000".'
-    if given == expected:
+@exercise(
+    "08.2",
+    TEXT,
+    hints=(
+        "Una los eventos 8 con los 10 por las dos claves a la vez (el proceso "
+        "de origen y el de destino); la respuesta es el GrantedAccess de la "
+        "fila unida.",
+        "Escriba dos subconsultas con WITH, una con los eventos 8 y otra con "
+        "los 10, y únalas con un JOIN cuyo ON iguale las dos claves de cada "
+        "lado (Guid en el 8, GUID en el 10), unidas con AND.",
+    ),
+)
+def _(value):
+    if value.lower() in _thread_accesses():
         return True, (
             "Es la máscara del acceso entre el mismo par de procesos que el hilo "
             "remoto: el mismo resultado que con pandas en el cuaderno 07."
         )
-    return False, (
-        "Pista: una el evento 8 (SourceProcessGuid, TargetProcessGuid) con el 10 "
-        "(SourceProcessGUID, TargetProcessGUID) por las dos claves a la vez y "
-        "devuelva GrantedAccess."
-    )
+    return False, None
 
 
 def _wrong_08_2() -> list:

@@ -7,6 +7,7 @@ cuaderno (`taller.hunt`); ningún mensaje la revela.
 from functools import cache
 
 from taller.exercises import exercise
+from taller.exercises.answers import INTEGER
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 
@@ -22,97 +23,94 @@ def _connection():
     return con
 
 
+@cache
 def _one(sql: str) -> int:
     return int(_connection().execute(sql).fetchall()[0][0])
-
-
-def _number(answer) -> int | None:
-    if isinstance(answer, bool):
-        return None
-    try:
-        value = int(answer)
-    except (TypeError, ValueError):
-        return None
-    return value if value == answer else None
-
-
-@exercise("09.1")
-def _(answer):
-    where = f"WHERE channel = '{SYSMON}' AND event_id = 10 AND target_process = 'lsass.exe'"
-    expected = _one(f"SELECT count(DISTINCT dataset) FROM events {where}")
-    given = _number(answer)
-    if given == expected:
-        return True, (
-            "La mayoría del corpus toca lsass.exe: el destino solo no sirve "
-            "como regla, hacen falta las máscaras."
-        )
-    if given is None:
-        return False, "Pista: guarde en answer un número entero."
-    if given == _one(f"SELECT count(*) FROM events {where}"):
-        return False, ("Pista: ha contado eventos, no conjuntos. Use count(DISTINCT dataset).")
-    return False, (
-        "Pista: filtre channel (Sysmon), event_id = 10 y target_process = "
-        "'lsass.exe', y cuente los conjuntos distintos."
-    )
-
-
-@exercise("09.2")
-def _(answer):
-    pairs = (
-        f"SELECT source_process, target_process, "
-        f"count(DISTINCT dataset) AS datasets, count(*) AS events "
-        f"FROM events WHERE channel = '{SYSMON}' AND event_id = 8 "
-        "GROUP BY source_process, target_process"
-    )
-    expected = _one(f"SELECT count(*) FROM ({pairs}) WHERE datasets = 1")
-    given = _number(answer)
-    if given == expected:
-        return True, (
-            "Lo raro entre conjuntos es lo primero que se mira: son casi todos "
-            "los pares, porque cada herramienta inyecta a su manera."
-        )
-    if given is None:
-        return False, "Pista: guarde en answer un número entero."
-    if given == _one(f"SELECT count(*) FROM ({pairs}) WHERE events = 1"):
-        return False, (
-            "Pista: ha contado pares con un solo evento; el apilamiento cuenta "
-            "conjuntos: count(DISTINCT dataset)."
-        )
-    return False, (
-        "Pista: agrupe por source_process y target_process, cuente los "
-        "conjuntos distintos de cada par y quédese con los que valen 1."
-    )
-
-
-@exercise("09.3")
-def _(answer):
-    where = "WHERE channel = 'Security' AND event_id = 1102"
-    expected = _one(f"SELECT count(DISTINCT dataset) FROM events {where}")
-    given = _number(answer)
-    if given == expected:
-        return True, (
-            "Es el rastro del laboratorio, que borra los registros antes de "
-            "grabar: como regla, saltaría en técnicas que no tienen nada que ver."
-        )
-    if given is None:
-        return False, "Pista: guarde en answer un número entero."
-    if given == _one(f"SELECT count(*) FROM events {where}"):
-        return False, ("Pista: ha contado eventos, no conjuntos. Use count(DISTINCT dataset).")
-    return False, (
-        "Pista: el canal se llama 'Security' y el evento es el 1102; cuente "
-        "los conjuntos distintos."
-    )
 
 
 _LSASS = (
     f"FROM events WHERE channel = '{SYSMON}' AND event_id = 10 AND target_process = 'lsass.exe'"
 )
 _PAIRS = (
-    f"SELECT source_process, target_process, count(DISTINCT dataset) AS datasets "
+    f"SELECT source_process, target_process, "
+    f"count(DISTINCT dataset) AS datasets, count(*) AS events "
     f"FROM events WHERE channel = '{SYSMON}' AND event_id = 8 "
     "GROUP BY source_process, target_process"
 )
 _CLEARED = "FROM events WHERE channel = 'Security' AND event_id = 1102"
+
+
+@exercise(
+    "09.1",
+    INTEGER,
+    hints=(
+        "Filtre los accesos (Sysmon 10) cuyo destino es lsass.exe y cuente "
+        "los conjuntos distintos, no los eventos.",
+        "En la vista events, ponga en el WHERE las condiciones sobre channel, "
+        "event_id y target_process, y en el SELECT cuente con count y "
+        "DISTINCT la columna dataset.",
+    ),
+)
+def _(value):
+    expected = _one(f"SELECT count(DISTINCT dataset) {_LSASS}")
+    if value == expected:
+        return True, (
+            "La mayoría del corpus toca lsass.exe: el destino solo no sirve "
+            "como regla, hacen falta las máscaras."
+        )
+    if value == _one(f"SELECT count(*) {_LSASS}"):
+        return False, "Ha contado eventos, no conjuntos distintos."
+    return False, None
+
+
+@exercise(
+    "09.2",
+    INTEGER,
+    hints=(
+        "«Apilar» es agrupar por par origen → destino y contar en cuántos "
+        "conjuntos distintos aparece cada par; lo raro es lo que aparece en "
+        "uno solo.",
+        "Sobre los eventos 8 de Sysmon, agrupe por las columnas "
+        "source_process y target_process, cuente los conjuntos distintos de "
+        "cada grupo y, después, cuente los pares en los que ese número vale 1.",
+    ),
+)
+def _(value):
+    expected = _one(f"SELECT count(*) FROM ({_PAIRS}) WHERE datasets = 1")
+    if value == expected:
+        return True, (
+            "Lo raro entre conjuntos es lo primero que se mira: son casi todos "
+            "los pares, porque cada herramienta inyecta a su manera."
+        )
+    if value == _one(f"SELECT count(*) FROM ({_PAIRS}) WHERE events = 1"):
+        return False, (
+            "Ha contado pares con un solo evento; el apilamiento cuenta conjuntos distintos."
+        )
+    if value == _one(f"SELECT count(*) FROM ({_PAIRS})"):
+        return False, "Ese es el número total de pares; cuente solo los de un conjunto."
+    return False, None
+
+
+@exercise(
+    "09.3",
+    INTEGER,
+    hints=(
+        "Filtre el evento 1102 del canal Security y cuente los conjuntos "
+        "distintos, no los eventos.",
+        "El canal se llama exactamente «Security» en la vista events; cuente "
+        "con count y DISTINCT la columna dataset.",
+    ),
+)
+def _(value):
+    expected = _one(f"SELECT count(DISTINCT dataset) {_CLEARED}")
+    if value == expected:
+        return True, (
+            "Es el rastro del laboratorio, que borra los registros antes de "
+            "grabar: como regla, saltaría en técnicas que no tienen nada que ver."
+        )
+    if value == _one(f"SELECT count(*) {_CLEARED}"):
+        return False, "Ha contado eventos, no conjuntos distintos."
+    return False, None
 
 
 def _wrong_09_1():
