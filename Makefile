@@ -57,7 +57,7 @@ python-check:
 	  echo "Hace falta Python 3.11 o 3.12 (los cuadernos se ejecutan con 3.11) y se encontró:"; \
 	  echo "  $(PYTHON): $$($(PYTHON) --version 2>/dev/null || echo 'no está instalado')"; \
 	  echo "Instale Python 3.11: en Debian o Ubuntu, sudo apt-get install python3.11 python3.11-venv;"; \
-	  echo "en macOS, brew install python@3.11; en Windows, use WSL o Docker (README.md)."; \
+	  echo "en macOS, brew install python@3.11; en Windows, README.md, «En Windows»."; \
 	  echo "Si ya lo tiene con otro nombre: make ... PYTHON=/ruta/a/python3.11"; \
 	  exit 1; }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
@@ -95,7 +95,6 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 datasets: $(RUNTIME)
 	$(BIN)/python -m taller descargar --todos
 	$(BIN)/python -m taller descargar --corpus
-	$(BIN)/python -m taller descargar --corpus  # el corpus de caza del cuaderno 09
 
 # La interfaz en español (jupyterlab/install_settings.py) y los cuadernos.
 lab: $(RUNTIME)

@@ -20,8 +20,14 @@ Reglas (también resumidas en la cabecera del YAML generado):
 - El tamaño (`bytes`) y el contenido (`contenido`) solo se conocen de los
   archivos que están en el espejo; de los demás quedan en null. La huella sí
   se conoce siempre: la da `SHA256SUMS`.
-- Las fichas cuyos enlaces no llevan a ningún archivo de upstream se listan en
-  `fichas_sin_archivo`, para que ninguna ficha quede fuera.
+- Los archivos de upstream cuya huella no se conoce (`UNHASHED.txt` del
+  espejo: sus bytes no estaban disponibles al hacerlo) no son conjuntos del
+  catálogo, porque su descarga no se podría verificar: se listan en
+  `sin_huella`, con su ficha si la tienen, y `python -m taller descargar` se
+  niega a descargarlos con un mensaje que lo explica.
+- Las fichas cuyos enlaces no llevan a ningún archivo de upstream (ni con
+  huella ni sin ella) se listan en `fichas_sin_archivo`, para que ninguna ficha
+  quede fuera.
 - El nombre es el del archivo sin extensión; las capturas de red llevan «_red»
   y, si aun así dos coinciden, se añade la carpeta que los distingue.
 - `cuadernos` sale de los propios cuadernos: los que citan el nombre o la ruta
@@ -86,7 +92,9 @@ KINDS = {"host": "host", "network": "red", "cloud": "nube"}
 SUFFIX = re.compile(r"\.(zip|tar\.gz)$", re.IGNORECASE)
 
 HEADER = """\
-# Catálogo de los conjuntos de datos del taller: TODO Security-Datasets.
+# Catálogo de los conjuntos de datos del taller: todo Security-Datasets cuya
+# huella SHA-256 se conoce; los archivos de upstream sin huella conocida se
+# listan aparte, en `sin_huella`, porque su descarga no se puede verificar.
 #
 # ARCHIVO GENERADO por scripts/generate_catalog.py a partir de las fichas
 # _metadata/*.yaml y de SHA256SUMS de upstream; no lo edite a mano (la prueba
@@ -115,6 +123,11 @@ HEADER = """\
 #   seleccion  true si `python -m taller descargar --todos` lo prepara.
 #   nota       (opcional) aclaración sobre el origen de los metadatos.
 #
+# sin_huella: archivos publicados en upstream en el commit fijado cuya huella
+# SHA-256 no se conoce (UNHASHED.txt del espejo): el taller no puede verificar
+# su descarga y no los descarga. Cada uno con su ficha (id, titulo, ficha) si
+# upstream la publica.
+#
 # fichas_sin_archivo: fichas de upstream cuyos enlaces no llevan a ningún
 # archivo publicado en el commit fijado.
 """
@@ -138,6 +151,15 @@ def read_sums(mirror: Path) -> dict[str, str]:
             digest, path = line.split(maxsplit=1)
             sums[path.lstrip("*").strip()] = digest
     return sums
+
+
+def read_unhashed(mirror: Path) -> list[str]:
+    """Rutas de upstream sin huella conocida (UNHASHED.txt; sin comentarios)."""
+    path = mirror / "UNHASHED.txt"
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return sorted(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def read_cards(mirror: Path) -> list[tuple[Path, dict]]:
@@ -216,8 +238,11 @@ def names_for(paths: list[str], kinds: dict[str, str]) -> dict[str, str]:
 
 def generate(mirror: Path) -> str:
     sums = read_sums(mirror)
+    unhashed = read_unhashed(mirror)
     lower = {path.lower(): path for path in sums}
+    lower_unhashed = {path.lower(): path for path in unhashed}
     linked: dict[str, tuple[dict, str]] = {}
+    unhashed_cards: dict[str, tuple[dict, str]] = {}
     orphans = []
     for card_path, card in read_cards(mirror):
         broken = []
@@ -225,7 +250,12 @@ def generate(mirror: Path) -> str:
             link = str(item["link"]).strip()
             relative = link.split("/master/", 1)[-1]
             path = lower.get(relative.lower())
-            if path is None:
+            if path is None and relative.lower() in lower_unhashed:
+                folder = card_path.parent.relative_to(mirror).as_posix()
+                unhashed_cards.setdefault(
+                    lower_unhashed[relative.lower()], (card, f"{folder}/{card_path.name}")
+                )
+            elif path is None:
                 broken.append(link)
             elif path not in linked:  # la primera ficha que lo enlaza
                 folder = card_path.parent.relative_to(mirror).as_posix()
@@ -308,6 +338,17 @@ def generate(mirror: Path) -> str:
             "licencia": "MIT (Open Threat Research Forge)",
         },
         "conjuntos": entries,
+        "sin_huella": [
+            {
+                "ruta": path,
+                "id": unhashed_cards[path][0]["id"] if path in unhashed_cards else None,
+                "titulo": str(unhashed_cards[path][0]["title"]).strip()
+                if path in unhashed_cards
+                else None,
+                "ficha": unhashed_cards[path][1] if path in unhashed_cards else None,
+            }
+            for path in unhashed
+        ],
         "fichas_sin_archivo": orphans,
     }
     body = yaml.safe_dump(
@@ -336,8 +377,11 @@ def main(argv=None) -> int:
         print("taller/catalogo.yaml está al día.")
         return 0
     CATALOG.write_text(text, encoding="utf-8")
-    total = len(yaml.safe_load(text)["conjuntos"])
-    print(f"Escrito {CATALOG.relative_to(REPO)}: {total} conjuntos.")
+    document = yaml.safe_load(text)
+    print(
+        f"Escrito {CATALOG.relative_to(REPO)}: {len(document['conjuntos'])} conjuntos y "
+        f"{len(document['sin_huella'])} archivos de upstream sin huella conocida."
+    )
     return 0
 
 

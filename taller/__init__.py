@@ -9,11 +9,11 @@ Uso desde Python (desde la raíz del repositorio)::
     taller.parquet_path("empire_psexec_dcerpc_tcp_svcctl")  # su copia Parquet verificada
     taller.load("/ruta/a/eventos.json")  # también un archivo propio, file:// o http(s)
 
-y desde la terminal: ``python -m taller --help``. Los detalles (variables de
-entorno, tipos de las columnas) están en los módulos `taller.road` (el camino
-de los datos, de principio a fin), `taller.catalog`, `taller.download`,
-`taller.cache`, `taller.columnar` y `taller.loader`, y en
-``datasets/README.md``.
+y desde la terminal: ``taller --help`` (o ``python -m taller --help``). Los detalles
+(variables de entorno, tipos de las columnas) están en los módulos `taller.road`
+(el camino de los datos, de principio a fin), `taller.catalog`, `taller.download`,
+`taller.cache`, `taller.columnar` y `taller.loader` (``python -m pydoc
+taller.road``...). La versión instalada: ``taller.__version__``.
 
 Cada función se importa al usarla por primera vez: pandas y pyarrow tardan en
 cargarse cerca de un segundo y requests una décima, y la línea de comandos no
@@ -27,6 +27,7 @@ from taller.errors import TallerError
 
 __all__ = [
     "TallerError",
+    "__version__",
     "check",
     "clock_offsets",
     "event_time",
@@ -50,6 +51,8 @@ _listen_to_ipython()
 
 
 def __getattr__(name):
+    if name == "__version__":
+        return _version()
     if name in ("fetch", "json_path"):
         from taller import download
 
@@ -71,3 +74,19 @@ def __getattr__(name):
 
         return getattr(clocks, name)
     raise AttributeError(f"module 'taller' has no attribute {name!r}")
+
+
+def _version() -> str:
+    """La versión de los metadatos del paquete instalado; sin instalar (una copia del
+    repositorio en PYTHONPATH), la de su pyproject.toml."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("taller")
+    except metadata.PackageNotFoundError:
+        import re
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        found = re.search(r'(?m)^version = "([^"]+)"', pyproject.read_text(encoding="utf-8"))
+        return found[1]

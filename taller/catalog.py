@@ -172,6 +172,36 @@ def datasets() -> dict[str, Dataset]:
     }
 
 
+@dataclass(frozen=True)
+class Unverifiable:
+    """Un archivo de upstream sin huella SHA-256 conocida (``sin_huella`` del catálogo):
+    existe en Security-Datasets, pero su descarga no se puede verificar y el taller
+    no lo descarga. `id` y `title` son los de su ficha, si upstream la publica."""
+
+    path: str
+    id: str | None
+    title: str | None
+
+    @property
+    def name(self) -> str:
+        return strip_archive_suffix(self.path.rsplit("/", 1)[1])
+
+
+def unverifiable(text: str | None = None) -> list[Unverifiable]:
+    """Los archivos de upstream que el catálogo no puede verificar, por ruta; con
+    `text`, solo los que lo contienen en el nombre, el id, el título o la ruta."""
+    items = [
+        Unverifiable(path=item["ruta"], id=item["id"], title=item["titulo"])
+        for item in _read_catalog().get("sin_huella") or []
+    ]
+    text = (text or "").lower()
+    return [
+        item
+        for item in items
+        if text in f"{item.name} {item.id or ''} {item.title or ''} {item.path}".lower()
+    ]
+
+
 # El corpus de caza del cuaderno 09: los eventos de equipo de dos tácticas.
 CORPUS_FOLDERS = (
     "datasets/atomic/windows/defense_evasion/host/",
@@ -344,7 +374,22 @@ def pick(source: str, candidates: list[Dataset]) -> Dataset:
 
 
 def unknown(source: str) -> TallerError:
-    """Error para un nombre que no está en el catálogo, con una sugerencia si la hay."""
+    """Error para un nombre que no está en el catálogo, con una sugerencia si la hay.
+
+    Si es uno de los archivos de upstream sin huella conocida, lo dice: existe,
+    pero el taller no puede verificarlo y por eso no lo descarga.
+    """
+    text = str(source).strip()
+    for item in unverifiable():
+        if text in (item.name, item.path, item.id, item.path.removeprefix("datasets/")) or (
+            "://" in text and text.endswith("/" + item.path)
+        ):
+            return TallerError(
+                f"«{source}» es un archivo de Security-Datasets ({item.path}) cuya huella "
+                "SHA-256 no se conoce: el taller no puede comprobar que lo descargado sea lo "
+                "publicado y por eso no lo descarga. Los que sí se pueden verificar están en "
+                "`python -m taller listar`."
+            )
     hint = difflib.get_close_matches(str(source), list(datasets()), n=1)
     maybe = f" ¿Quería decir «{hint[0]}»?" if hint else ""
     return TallerError(

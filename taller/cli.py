@@ -1,4 +1,5 @@
-"""Línea de órdenes: ``python -m taller listar | descargar | verificar | ruta``.
+"""Línea de comandos: ``taller`` o ``python -m taller`` con ``listar | descargar | verificar | ruta
+| servir | comprobar``.
 
 Pensada para el alumno y para el instructor que prepara un aula sin conexión:
 todo lo que imprime está en español, los errores se explican sin trazas de
@@ -105,6 +106,15 @@ def _list(args) -> int:
         print(f"{entry.name}: {entry.title}")
         print("    " + " · ".join(details))
     in_cache = sum(entry.archive_path.exists() for entry in entries)
+    # Los de upstream sin huella conocida (sin técnicas ni tácticas: no con esos filtros).
+    unverifiable = [] if args.tecnica or args.tactica else catalog.unverifiable(args.buscar)
+    if unverifiable:
+        print(
+            f"\n{_plural(len(unverifiable), 'archivo', 'archivos')} de Security-Datasets sin "
+            "huella SHA-256 conocida: no se pueden verificar y el taller no los descarga."
+        )
+        for item in unverifiable:
+            print(f"    {item.path}" + (f" ({item.title})" if item.title else ""))
     print(f"\n{len(entries)} conjuntos, {in_cache} en la caché ({catalog.cache_dir()}).")
     return 0
 
@@ -271,13 +281,30 @@ def _serve(args) -> int:
     return serve.serve(args.direccion, args.puerto)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _corpus_help() -> str:
+    """«el corpus de caza del cuaderno 09 (N archivos, X MiB)», contado en el catálogo."""
+    corpus = catalog.corpus()
+    total = sum(entry.size or 0 for entry in corpus)
+    return f"el corpus de caza del cuaderno 09 ({len(corpus)} archivos, {_size(total)})"
+
+
+def build_parser(prog: str = "python -m taller") -> argparse.ArgumentParser:
+    """Las opciones y subórdenes; `prog` es el nombre con que se llamó al programa."""
+    from taller import __version__
+
     parser = _Parser(
-        prog="python -m taller",
+        prog=prog,
         description="Catálogo, descarga verificada y ubicación de los conjuntos de datos "
         "del taller (Security-Datasets, OTRF).",
         epilog="Variables de entorno: TALLER_BASE_URL (espejo: URL o carpeta), "
-        "TALLER_CACHE_DIR, TALLER_TIMEOUT, TALLER_RETRIES. Más en datasets/README.md.",
+        "TALLER_CACHE_DIR, TALLER_TIMEOUT, TALLER_RETRIES. Se explican en la ayuda del "
+        "paquete: python -m pydoc taller.catalog y python -m pydoc taller.download.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help="muestra la versión del paquete y termina",
     )
     orders = parser.add_subparsers(
         title="órdenes", metavar="ORDEN", required=True, parser_class=_Parser
@@ -306,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetching.add_argument(
         "--corpus",
         action="store_true",
-        help="el corpus de caza del cuaderno 09 (66 archivos, ~30 MB)",
+        help=_corpus_help(),
     )
     fetching.set_defaults(run=_download, parser=fetching)
 
@@ -344,9 +371,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    """Ejecuta una orden y devuelve el código de salida (0 si todo fue bien)."""
-    args = build_parser().parse_args(argv)
+def main(argv=None, prog: str = "python -m taller") -> int:
+    """Ejecuta una orden y devuelve el código de salida (0 si todo fue bien).
+
+    ``python -m taller`` llega aquí por ``taller/__main__.py``; el ejecutable
+    ``taller`` que instala pip, por `command`, que se presenta con ese nombre.
+    """
+    args = build_parser(prog).parse_args(argv)
     try:
         return args.run(args)
     except UsageError as exc:
@@ -362,3 +393,8 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # p. ej. `python -m taller listar | head`: el lector ya terminó
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def command() -> int:
+    """El ejecutable ``taller`` (``[project.scripts]`` de pyproject.toml)."""
+    return main(prog="taller")

@@ -3,7 +3,7 @@
 Todo fallo que el alumno pueda provocar (un nombre mal escrito, estar sin
 conexión, un archivo dañado...) llega como `TallerError` con un mensaje en
 español que dice qué pasó, con qué conjunto de datos y qué hacer. Así la línea
-de órdenes puede mostrar el mensaje tal cual, sin traza de Python, y salir con
+de comandos puede mostrar el mensaje tal cual, sin traza de Python, y salir con
 un código distinto de cero.
 """
 

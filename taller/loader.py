@@ -25,7 +25,7 @@ terminado en ``ProcessId`` o                                ("3492") y Security 
 ``ProcessID``                                               ("0xda4"); ambos pasan a número
 ``@timestamp``,                 ``datetime64[ns, UTC]``     se pueden restar y comparar;
 ``TimeGenerated``                                           ``@timestamp`` es cuándo lo recibió
-                                                            el colector: no sirve para ordenar
+                                                            el recolector: no sirve para ordenar
 otros enteros (``ThreadID``,    ``Int64``                   nullable: un hueco es ``<NA>``,
 ``RecordNumber``...)                                        nunca un ``float``
 texto, GUID (``ProcessGuid``),  ``string``                  tal cual: ``"0x1410"`` no se

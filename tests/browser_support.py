@@ -1,9 +1,10 @@
-"""What the site and browser tests share: the built site served on loopback, Debian's
-headless Chromium driven by Playwright, and a watcher that records what went
-wrong while a page loaded.
+"""Lo que comparten las pruebas del sitio y del navegador: el sitio construido,
+servido en la interfaz de bucle local, el Chromium sin interfaz de Debian
+manejado por Playwright y un observador que anota lo que falló mientras cargaba
+una página.
 
-The tests stay offline and deterministic: every request to a host other than
-our loopback server is aborted before it leaves the machine."""
+Las pruebas no salen de la máquina y dan siempre lo mismo: cada petición a un
+servidor que no sea el nuestro de bucle local se aborta antes de salir."""
 
 import re
 import threading
@@ -38,7 +39,7 @@ ARTIFACTS = REPO / "test-artifacts"
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
-    """Static files, without one log line per request on stderr."""
+    """Archivos estáticos, sin una línea de registro por petición en stderr."""
 
     def log_message(self, format, *args):
         pass
@@ -46,7 +47,7 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 @contextmanager
 def serve(directory: Path):
-    """Serve `directory` on 127.0.0.1 with an ephemeral port; yield the base URL."""
+    """Sirve `directory` en 127.0.0.1 con un puerto efímero; da la URL base."""
     server = ThreadingHTTPServer((LOOPBACK, 0), partial(QuietHandler, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, name="sitio-local", daemon=True)
     thread.start()
@@ -63,7 +64,8 @@ def is_ours(url: str, base_url: str) -> bool:
 
 
 class PageWatcher:
-    """Collect console errors, uncaught exceptions and failed requests to our own files."""
+    """Recoge errores de la consola, excepciones sin capturar y peticiones fallidas a
+    nuestros archivos."""
 
     def __init__(self, page, base_url: str):
         self.base_url = base_url
@@ -80,7 +82,7 @@ class PageWatcher:
         if message.type != "error":
             return
         source = (message.location or {}).get("url", "")
-        # The only expected errors: resources of other hosts, which we block on purpose.
+        # Los únicos errores esperados: recursos de otros servidores, que se bloquean a propósito.
         if (
             "Failed to load resource" in message.text
             and source
@@ -112,10 +114,10 @@ class PageWatcher:
 
 
 def block_other_hosts(context, base_url: str, blocked: list):
-    """Abort every request that is not for our loopback server.
+    """Aborta cada petición que no vaya a nuestro servidor de bucle local.
 
-    The pattern is a regular expression so that Playwright matches it inside the
-    browser driver: requests for our own files never wait for Python."""
+    El patrón es una expresión regular para que Playwright la compare dentro del
+    controlador del navegador: las peticiones de nuestros archivos nunca esperan a Python."""
     others = re.compile(rf"^(?!{re.escape(base_url)})")
 
     def abort(route):
@@ -126,7 +128,7 @@ def block_other_hosts(context, base_url: str, blocked: list):
 
 
 def article_title(site: Path, doc: str) -> str:
-    """The page title as the reader sees it: the first heading, without the « # » link."""
+    """El título de la página como lo ve el lector: el primer encabezado, sin el enlace « # »."""
     soup = BeautifulSoup((site / f"{doc}.html").read_text(encoding="utf-8"), "html.parser")
     heading = soup.select_one("article.bd-article h1")
     for link in heading.select("a.headerlink"):
@@ -144,20 +146,20 @@ def article_text(site: Path, doc: str) -> str:
 
 @pytest.fixture(scope="session")
 def site():
-    """The site built once per session, like `make book` (every warning an error)."""
+    """El sitio, construido una vez por sesión como `make book` (cada aviso, un error)."""
     return build_site()
 
 
 @pytest.fixture(scope="session")
 def site_url(site):
-    """Base URL of the built site served on 127.0.0.1 (ephemeral port)."""
+    """URL base del sitio construido, servido en 127.0.0.1 (puerto efímero)."""
     with serve(site) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's headless Chromium, driven by Playwright (no browser download)."""
+    """El Chromium sin interfaz de Debian, manejado por Playwright (sin descargar navegador)."""
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
@@ -173,7 +175,8 @@ def browser():
 def open_page(browser, site_url):
     """open_page("book/intro.html", viewport=PHONE, wait_until="load") -> (page, watcher).
 
-    Each call gets a fresh browser context, offline: only loopback requests are served."""
+    Cada llamada recibe un contexto de navegador nuevo, sin conexión: solo se sirven las
+    peticiones a la interfaz de bucle local."""
     contexts = []
 
     def _open(path, viewport=DESKTOP, wait_until="load"):
@@ -192,19 +195,19 @@ def open_page(browser, site_url):
         context.close()
 
 
-# --- Reading measurements (issue 12) ------------------------------------------
+# --- Medidas de lectura (issue 12) ----------------------------------------------
 
-# Runs in the page. Opens every collapsed part (solutions, «Para profundizar»)
-# so that what a reader reveals is measured too, then reports, in the article:
-# - tables and code/output blocks whose content is wider than their box, so
-#   that the reader must scroll sideways (the box is the nearest ancestor that
-#   clips or scrolls: a DataFrame's output area, the scrollable wrapper of a
-#   Markdown table, the <pre> itself);
-# - every image: natural and rendered width, its box's width and whether a
-#   click on it opens the image file;
-# - the search controls a reader sees (inputs, and buttons that look like a
-#   search field or open one), with their placeholder or label;
-# - the alternative text of every image on the page, article or interface.
+# Se ejecuta en la página. Abre cada parte plegada (soluciones, «Para profundizar»)
+# para medir también lo que el lector despliega y luego informa, en el artículo, de:
+# - las tablas y los bloques de código o de salida cuyo contenido es más ancho que
+#   su caja, de modo que el lector tiene que desplazarse de lado (la caja es el
+#   antepasado más cercano que recorta o desplaza: la zona de salida de un
+#   DataFrame, el envoltorio desplazable de una tabla Markdown, el propio <pre>);
+# - cada imagen: su anchura natural y la mostrada, la anchura de su caja y si un
+#   clic en ella abre el archivo de la imagen;
+# - los controles de búsqueda que ve el lector (campos, y botones que parecen un
+#   campo de búsqueda o abren uno), con su texto de ejemplo o su etiqueta;
+# - el texto alternativo de cada imagen de la página, del artículo o de la interfaz.
 MEASURE_READING_JS = r"""
 () => {
   const article = document.querySelector("article.bd-article");
@@ -292,5 +295,5 @@ MEASURE_READING_JS = r"""
 
 
 def measure_reading(page) -> dict:
-    """What a reader of `page` meets: see MEASURE_READING_JS."""
+    """Lo que encuentra quien lee `page`: véase MEASURE_READING_JS."""
     return page.evaluate(MEASURE_READING_JS)

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from urllib3.util.retry import Retry
 
 from mirror import REPO, local_mirror
 from taller import catalog
@@ -60,6 +61,7 @@ MODULE_LAYERS = {
     "test_binder": "tooling",
     "test_docker": "tooling",
     "test_workflows": "tooling",
+    "test_ci": "tooling",
     "test_image_workflow": "tooling",
     "test_spelling": "tooling",
 }
@@ -74,6 +76,9 @@ FIXTURE_LAYERS = {
     "mirror": "data",
     "cache": "data",
 }
+# En la copia descargada (sin espejo local): la lista de archivos de upstream en
+# el commit fijado, según el árbol de git de GitHub (tests/test_catalog.py).
+UPSTREAM_TREE = "ARBOL-UPSTREAM.txt"
 # Un puerto donde no escucha nadie: lo que intente descargar en la capa unit falla.
 NO_NETWORK = "http://127.0.0.1:9/"
 
@@ -193,7 +198,7 @@ class MirrorServer:
             self.extra.clear()
 
     def fail(self, path, status, times=None):
-        """Responde `status`; si se da `times`, solo esas veces y luego sirve el fichero."""
+        """Responde `status`; si se da `times`, solo esas veces y luego sirve el archivo."""
         self.behaviours[path] = ("status", status, times)
 
     def delay(self, path, seconds):
@@ -204,7 +209,7 @@ class MirrorServer:
         self.behaviours[path] = ("truncate", None)
 
     def tamper(self, path):
-        """Sirve el fichero con su último byte cambiado."""
+        """Sirve el archivo con su último byte cambiado."""
         self.behaviours[path] = ("tamper", None)
 
     def rendezvous(self, path, clients):
@@ -219,19 +224,22 @@ class MirrorServer:
         return self.requests.count(path)
 
 
-def _download_mirror(root: Path) -> Path:
+def _download_mirror(root: Path, cache: Path) -> Path:
     """Una carpeta como el espejo, con lo que descarga `taller` por su camino normal.
 
-    ``python -m taller descargar`` (en un proceso aparte y con el entorno
-    original: ``TALLER_BASE_URL`` o upstream, y la caché de siempre, que así
-    sirve también a los cuadernos) descarga y verifica cada archivo del catálogo
-    cuyo tamaño se conoce (los del espejo); aquí se copian a su ruta de upstream
-    y se añaden las fichas de metadatos de upstream que comprueba
-    ``test_catalog.py``. Sin el SHA256SUMS del espejo, las pruebas que comparan
-    el catálogo con todo upstream se saltan solas.
+    ``python -m taller descargar`` (en un proceso aparte, con ``TALLER_BASE_URL``
+    del entorno original o upstream, sus reintentos y una caché temporal `cache`:
+    nunca la ``datasets/`` de la copia) descarga y verifica cada archivo del
+    catálogo cuyo tamaño se conoce (los del espejo); aquí se copian a su ruta de
+    upstream y se añaden las fichas de metadatos de upstream que comprueba
+    ``test_catalog.py``, con los mismos reintentos que el paquete. Si los datos
+    vienen de upstream, se guarda además la lista de archivos del commit fijado
+    (el árbol de git que publica la API de GitHub, en `UPSTREAM_TREE`) y se
+    descargan todas sus fichas: así el catálogo se compara con todo upstream
+    también donde no hay espejo local (GitHub Actions).
     """
     entries = [entry for entry in catalog.datasets().values() if entry.size is not None]
-    env = {**ORIGINAL_ENV, "PYTHONPATH": str(REPO)}
+    env = {**ORIGINAL_ENV, "PYTHONPATH": str(REPO), "TALLER_CACHE_DIR": str(cache)}
     result = subprocess.run(
         [sys.executable, "-m", "taller", "descargar", *(entry.name for entry in entries)],
         cwd=REPO,
@@ -245,7 +253,6 @@ def _download_mirror(root: Path) -> Path:
         "`python -m taller descargar`, que falló:\n"
         f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
     )
-    cache = Path(ORIGINAL_ENV.get("TALLER_CACHE_DIR") or REPO / "datasets").expanduser()
     for entry in entries:
         target = root / entry.path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -257,7 +264,22 @@ def _download_mirror(root: Path) -> Path:
             cards.add(f"datasets/compound/_metadata/{parts[2]}.yaml")
         elif entry.id:
             cards.add(f"datasets/atomic/_metadata/{entry.id}.yaml")
+    upstream = not ORIGINAL_ENV.get("TALLER_BASE_URL")
     base = (ORIGINAL_ENV.get("TALLER_BASE_URL") or catalog.upstream_url()).rstrip("/")
+    # Los reintentos del paquete (TALLER_RETRIES, 2 por defecto) ante los mismos
+    # fallos pasajeros: conexión, tiempo de espera y HTTP 5xx; un 404 no se repite.
+    attempts = int(ORIGINAL_ENV.get("TALLER_RETRIES") or 2) + 1
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(
+        max_retries=Retry(
+            total=attempts - 1,
+            backoff_factor=1,
+            status_forcelist=(500, 502, 503, 504),
+            allowed_methods=("GET",),
+        )
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
 
     def copy_card(card):
         target = root / card
@@ -265,9 +287,27 @@ def _download_mirror(root: Path) -> Path:
         if "://" not in base:
             shutil.copyfile(Path(base) / card, target)
             return
-        response = requests.get(f"{base}/{card}", timeout=60)
+        response = session.get(f"{base}/{card}", timeout=60)
         response.raise_for_status()
         target.write_bytes(response.content)
+
+    if upstream:
+        commit = catalog.upstream_url().rstrip("/").rsplit("/", 1)[1]
+        response = session.get(
+            f"https://api.github.com/repos/OTRF/Security-Datasets/git/trees/{commit}",
+            params={"recursive": "1"},
+            timeout=120,
+        )
+        response.raise_for_status()
+        tree = response.json()
+        assert not tree["truncated"], "la API de GitHub devolvió el árbol incompleto"
+        paths = sorted(item["path"] for item in tree["tree"] if item["type"] == "blob")
+        (root / UPSTREAM_TREE).write_text("\n".join(paths) + "\n", encoding="utf-8")
+        cards |= {
+            path
+            for path in paths
+            if path.startswith("datasets/") and "/_metadata/" in path and path.endswith(".yaml")
+        }
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(copy_card, sorted(cards)))
@@ -277,7 +317,9 @@ def _download_mirror(root: Path) -> Path:
 @pytest.fixture(scope="session")
 def mirror_root(tmp_path_factory) -> Path:
     """La copia de Security-Datasets: la local si existe; si no, descargada."""
-    return local_mirror() or _download_mirror(tmp_path_factory.mktemp("security-datasets"))
+    return local_mirror() or _download_mirror(
+        tmp_path_factory.mktemp("security-datasets"), tmp_path_factory.mktemp("cache-datos")
+    )
 
 
 def _running(server: MirrorServer):

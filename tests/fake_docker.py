@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""A stand-in for the `docker` command, enough to run docker/test_image.sh on a
-machine without a container engine (tests/test_image_workflow.py).
+"""Un sustituto de la orden `docker`, suficiente para ejecutar docker/test_image.sh
+en una máquina sin motor de contenedores (tests/test_image_workflow.py).
 
-The "container" is a JupyterLab from the project's environment: `compose up`
-creates trabajo/ as root, as Docker does, runs the permission step of
-docker/compose.yaml on it, and starts JupyterLab with the workshop's Spanish
-settings and a token of its own that only appears in its log. `exec` runs the
-command here with the container's paths mapped to the test's folders.
-Everything it is asked is appended to calls.txt in FAKE_DOCKER_STATE."""
+El «contenedor» es un JupyterLab del entorno del proyecto: `compose up` crea
+trabajo/ como root, igual que Docker, le aplica el paso de permisos de
+docker/compose.yaml y arranca JupyterLab con los ajustes en español del taller y
+un token propio que solo aparece en su registro. `exec` ejecuta la orden aquí,
+con las rutas del contenedor trasladadas a las carpetas de la prueba. Todo lo
+que se le pide se añade a calls.txt en FAKE_DOCKER_STATE."""
 
 import json
 import os
@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 
 STATE = Path(os.environ["FAKE_DOCKER_STATE"])
-HOME = STATE / "home"  # /home/jovyan of the "container"
-WORKTREE = HOME / "analisis-datos-jupyter"  # the copy test_image.sh runs in
+HOME = STATE / "home"  # /home/jovyan del «contenedor»
+WORKTREE = HOME / "analisis-datos-jupyter"  # la copia en la que se ejecuta test_image.sh
 PORT = os.environ["PUERTO"]
 CONTAINER = "falso-taller-1"
 PYTHON = Path(sys.executable)
@@ -66,7 +66,7 @@ def compose_up():
         JUPYTERLAB_SETTINGS_DIR=str(STATE / "ajustes"),
         IPYTHONDIR=str(STATE / "ipython"),
     )
-    env.pop("JUPYTER_TOKEN", None)  # JupyterLab makes one up and logs it, as in the image
+    env.pop("JUPYTER_TOKEN", None)  # JupyterLab inventa uno y lo anota, como en la imagen
     log = open(STATE / "registro.txt", "w")
     command = [
         PYTHON.parent / "jupyter-lab",
@@ -118,7 +118,7 @@ def compose_exec(args):
     assert args.pop(0) == "taller", args
     command = [container_path(word) for word in args]
     if command[:4] == ["python", "-m", "pip", "install"]:
-        return 0  # the project's environment already has the test tools
+        return 0  # el entorno del proyecto ya tiene las herramientas de prueba
     if command[0] == "python":
         command[0] = str(PYTHON)
     env = dict(os.environ, PYTHONPATH=str(WORKTREE))  # the image's PYTHONPATH

@@ -1,24 +1,28 @@
-"""Prose extraction and spell checking for the Spanish text a learner reads.
+"""Extracción de la prosa y revisión ortográfica del texto en español que lee el alumno.
 
-Used by tests/test_spelling.py and tests/test_accessibility.py (image alt
-text). The checker is the real Hunspell binary with Debian's Spanish
-dictionary, plus the reviewed project word list tests/palabras.txt.
+La usan tests/test_spelling.py y tests/test_accessibility.py (el texto
+alternativo de las imágenes). El corrector es el programa Hunspell real con el
+diccionario español de Debian, más la lista revisada de palabras del proyecto,
+tests/palabras.txt.
 
-What is checked: the book pages (book/*.md), README.md, datasets/README.md,
-LICENSE-CONTENIDO.md, the notebooks' markdown cells, the `#` comments of their
-code cells (the comment text only, never the code) and figure alt texts.
+Qué se revisa: las páginas del libro (book/*.md), README.md, datasets/README.md,
+LICENSE-CONTENIDO.md, las celdas Markdown de los cuadernos, los comentarios `#`
+de sus celdas de código (solo el texto del comentario, nunca el código) y el
+texto alternativo de las figuras.
 
-Rules, in order:
-- code (fenced blocks, `code spans`, roles such as {doc}`...`), URLs, HTML tags,
-  LaTeX, MyST labels and directive options are not prose and are skipped;
-- words glued to digits or underscores (T1055, x86_64) are identifiers, and words
-  in capitals (JSON, ATT&CK, GET) are acronyms: both are skipped;
-- a word is right if the Spanish dictionary or the project word list knows it
-  (an imperative with enclitic pronouns, «instálela», if the dictionary knows
-  the plain verb form, «instale»);
-- foreign text, which Spanish orthography sets in *italics* or «between
-  quotes» (titles, menu items, English names), may also be English: there a
-  word is also right if the English dictionary knows it.
+Reglas, por orden:
+- el código (bloques delimitados, `fragmentos de código`, roles como {doc}`...`),
+  las URL, las etiquetas HTML, LaTeX, las etiquetas de MyST y las opciones de
+  las directivas no son prosa y se saltan;
+- las palabras pegadas a dígitos o guiones bajos (T1055, x86_64) son
+  identificadores, y las palabras en mayúsculas (JSON, ATT&CK, GET) son siglas:
+  ambas se saltan;
+- una palabra es correcta si la conoce el diccionario español o la lista del
+  proyecto (un imperativo con pronombres enclíticos, «instálela», si el
+  diccionario conoce la forma verbal simple, «instale»);
+- el texto extranjero, que la ortografía española pone en *cursiva* o «entre
+  comillas» (títulos, opciones de menú, nombres en inglés), puede estar en
+  inglés: ahí una palabra también es correcta si la conoce el diccionario inglés.
 """
 
 import html
@@ -39,7 +43,7 @@ WORD_LIST = REPO / "tests" / "palabras.txt"
 SPANISH = "es_ES"
 ENGLISH = "en_US"
 
-# Directives whose body is prose (a reader sees it); every other fenced block is code.
+# Directivas cuyo cuerpo es prosa (lo ve el lector); cualquier otro bloque delimitado es código.
 PROSE_DIRECTIVES = {
     "admonition",
     "attention",
@@ -59,9 +63,9 @@ PROSE_DIRECTIVES = {
     "topic",
     "warning",
 }
-# Directives whose argument (after the name) is a title, not a path.
+# Directivas cuyo argumento (tras el nombre) es un título, no una ruta.
 TITLED_DIRECTIVES = {"admonition", "dropdown", "sidebar", "topic"}
-# Roles whose content is prose; for the others only an explicit `text <target>` is.
+# Roles cuyo contenido es prosa; en los demás solo lo es un `texto <destino>` explícito.
 PROSE_ROLES = {"abbr", "term", "sub", "sup", "strong", "emphasis"}
 
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,}|:{3,})\s*(?:\{([\w:.-]+)\})?\s*(.*)$")
@@ -80,19 +84,19 @@ LABEL = re.compile(r"^\s*\(([^)]*)\)=\s*$")
 LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S+")
 UNDERSCORE_ITALIC = re.compile(r"(?<![\w\\])_(?=\S)(.+?)(?<=\S)_(?!\w)")
 CHUNK = re.compile(r"[\w’'@./\\-]+")
-# Private markers for the start and end of foreign text inside a cleaned line.
+# Marcas privadas del principio y el fin del texto extranjero dentro de una línea limpia.
 OPEN, CLOSE = "\x01", "\x02"
 
 
 @dataclass(frozen=True)
 class Line:
     where: str  # "book/intro.md:12" or "notebooks/01_numpy.ipynb, celda 3, línea 2"
-    text: str  # Spanish prose on that line
-    foreign: str = ""  # text in italics or quotes on that line: Spanish or English
+    text: str  # la prosa en español de esa línea
+    foreign: str = ""  # el texto en cursiva o entre comillas de esa línea: en español o en inglés
 
 
 def clean_inline(text: str) -> str:
-    """Remove what is not prose from one line of MyST Markdown; mark foreign text."""
+    """Quita de una línea de MyST Markdown lo que no es prosa; marca el texto extranjero."""
 
     def role(match):
         name, body = match.group(1).split(":")[-1], match.group(3)
@@ -124,7 +128,7 @@ def clean_inline(text: str) -> str:
 
 
 def markdown_prose(source: str):
-    """Yield (line number, cleaned prose) for each line of a MyST Markdown source."""
+    """Da (número de línea, prosa limpia) por cada línea de una fuente MyST Markdown."""
     source = COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
     lines = source.split("\n")
     start = 0
@@ -176,9 +180,10 @@ def markdown_prose(source: str):
 
 
 def split_foreign(numbered_lines):
-    """Separate foreign text (italics, «quotes», lang/cite tags) from the Spanish text.
+    """Separa el texto extranjero (cursiva, «comillas», etiquetas lang/cite) del español.
 
-    Italics and quotes may span lines; a blank line (end of paragraph) closes them."""
+    La cursiva y las comillas pueden abarcar varias líneas; una línea vacía (fin de
+    párrafo) las cierra."""
     italic = quoted = False
     for number, text in numbered_lines:
         if not text.strip():
@@ -219,8 +224,8 @@ def book_pages():
     return sorted((REPO / "book").glob("*.md"))
 
 
-# Markdown files outside the book that a learner reads: how to follow the workshop,
-# the data catalogue and the licence of the content.
+# Archivos Markdown fuera del libro que lee el alumno: cómo seguir el taller, el
+# catálogo de datos y la licencia del contenido.
 DOCUMENTS = ("README.md", "datasets/README.md", "LICENSE-CONTENIDO.md")
 
 
@@ -233,16 +238,17 @@ def notebooks():
 
 
 def markdown_lines(source: str, where):
-    """Line objects for a Markdown source; `where(number)` names each line."""
+    """Objetos Line de una fuente Markdown; `where(number)` nombra cada línea."""
     for number, text, foreign in split_foreign(markdown_prose(source)):
         if text.strip() or foreign.strip():
             yield Line(where(number), text, foreign)
 
 
 def code_comments(source: str):
-    """Yield (line number, text) for each `#` comment of a code cell: only the comment,
-    never the code. A `#` inside a string is not a comment (the tokenizer knows);
-    IPython magics and shell escapes (%, !) are not Python, so they are blanked first."""
+    """Da (número de línea, texto) por cada comentario `#` de una celda de código: solo
+    el comentario, nunca el código. Un `#` dentro de una cadena no es un comentario
+    (lo sabe el tokenizador); las órdenes mágicas de IPython y las de la consola
+    (%, !) no son Python, así que antes se dejan en blanco."""
     python = "\n".join(
         "" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n")
     )
@@ -251,7 +257,7 @@ def code_comments(source: str):
     except (
         tokenize.TokenError,
         SyntaxError,
-    ):  # a cell that does not parse: whole-line comments only
+    ):  # una celda que no se puede analizar: solo los comentarios de línea entera
         for number, line in enumerate(python.split("\n"), start=1):
             if line.lstrip().startswith("#"):
                 yield number, line.lstrip().lstrip("#").strip()
@@ -262,8 +268,8 @@ def code_comments(source: str):
 
 
 def comment_lines(source: str, where):
-    """Line objects for the comments of a code cell; each comment is read on its own,
-    so a stray `*` or `«` in one comment cannot spill into the next."""
+    """Objetos Line de los comentarios de una celda de código; cada comentario se lee
+    por separado, para que un `*` o un `«` suelto en uno no se extienda al siguiente."""
     for number, comment in code_comments(source):
         for _, text, foreign in split_foreign([(number, clean_inline(comment))]):
             if text.strip() or foreign.strip():
@@ -271,8 +277,9 @@ def comment_lines(source: str, where):
 
 
 def prose_lines():
-    """Every line of prose a learner reads: book pages, the README files and the content
-    licence, notebook markdown cells, the comments of notebook code cells and figure alt texts."""
+    """Cada línea de prosa que lee el alumno: las páginas del libro, los README y la
+    licencia del contenido, las celdas Markdown de los cuadernos, los comentarios de
+    sus celdas de código y el texto alternativo de las figuras."""
     for page in book_pages() + documents():
         relative = page.relative_to(REPO).as_posix()
         yield from markdown_lines(
@@ -305,14 +312,14 @@ def prose_lines():
                     ),
                 )
             alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
-            if alt:  # a figure's alternative text, read aloud by screen readers
+            if alt:  # texto alternativo de una figura (lo leen los lectores de pantalla)
                 yield Line(f"{relative}, celda {index}, texto alternativo", alt)
 
 
 def words(text: str, allowed=frozenset()):
-    """The words of a line of prose, leaving out identifiers, acronyms and single letters.
+    """Las palabras de una línea de prosa, sin identificadores, siglas ni letras sueltas.
 
-    A hyphenated term in the word list (scikit-learn) counts as one word."""
+    Un término con guion que está en la lista (scikit-learn) cuenta como una palabra."""
     for match in CHUNK.finditer(text):
         chunk = match.group(0).strip(".-’'")
         extension = re.match(r"\.[^\W\d_]", match.group(0))  # .ipynb, .NET
@@ -331,7 +338,7 @@ def project_words():
 
 
 def accepted_by_word_list(word: str, allowed) -> bool:
-    """A listed word also counts with a capital initial (at the start of a sentence)."""
+    """Una palabra de la lista vale también con mayúscula inicial (al principio de frase)."""
     return word in allowed or (word[:1].lower() + word[1:]) in allowed
 
 
@@ -348,7 +355,7 @@ def hunspell_binary(dictionary=SPANISH) -> str:
 
 
 def hunspell_rejects(candidates, dictionary=SPANISH) -> set:
-    """The words a Hunspell dictionary does not know (one call, one word a line)."""
+    """Las palabras que no conoce un diccionario de Hunspell (una llamada, una por línea)."""
     candidates = sorted(set(candidates))
     if not candidates:
         return set()
@@ -371,9 +378,10 @@ STRESS = str.maketrans("áéíóú", "aeiou")
 
 
 def not_spanish(candidates) -> set:
-    """Words the Spanish dictionary rejects, once verb forms with enclitic pronouns are
-    understood: Hunspell's es_ES lacks many (dibújelos, instálela), so «dibújelos» counts
-    as right when «dibuje» is; without its written accent («dibujelos») it stays wrong."""
+    """Las palabras que rechaza el diccionario español, una vez entendidas las formas
+    verbales con pronombres enclíticos: al es_ES de Hunspell le faltan muchas
+    (dibújelos, instálela), así que «dibújelos» es correcta si lo es «dibuje»; sin su
+    tilde («dibujelos») sigue siendo incorrecta."""
     rejected = hunspell_rejects(candidates)
     stems = {}
     for word in rejected:
@@ -387,7 +395,7 @@ def not_spanish(candidates) -> set:
 
 
 def misspellings(lines, allowed=None):
-    """[(line, word)] for every word that neither the dictionaries nor the word list accept."""
+    """[(línea, palabra)] de cada palabra que no aceptan ni los diccionarios ni la lista."""
     lines = list(lines)
     allowed = set(project_words() if allowed is None else allowed)
     spanish_words = {word for line in lines for word in words(line.text, allowed)}

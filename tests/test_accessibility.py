@@ -1,7 +1,8 @@
-"""Accessibility of the built site: axe-core in the browser finds no serious or
-critical problem, every image has meaningful Spanish alternative text, notebook
-figures get theirs from the cell metadata (mystnb.image.alt), and the accessible
-names of the interface (aria-label, title) are Spanish too."""
+"""Accesibilidad del sitio construido: axe-core en el navegador no encuentra ningún
+problema grave ni crítico, cada imagen tiene un texto alternativo en español con
+sentido, las figuras de los cuadernos lo toman de los metadatos de la celda
+(mystnb.image.alt) y los nombres accesibles de la interfaz (aria-label, title)
+también están en español."""
 
 import re
 from pathlib import Path
@@ -43,7 +44,7 @@ def soup(site, doc):
 
 
 def alt_problem(alt):
-    """Why an alternative text is not meaningful, or None."""
+    """Por qué un texto alternativo no tiene sentido, o None."""
     text = (alt or "").strip()
     if not text:
         return "sin texto alternativo"
@@ -93,7 +94,7 @@ def test_article_images_have_meaningful_spanish_alt_text(site, doc):
 
 
 def figure_cells(path):
-    """(cell number, alt text or None) for every code cell that shows an image."""
+    """(número de celda, texto alternativo o None) de cada celda de código con imagen."""
     notebook = nbformat.read(path, as_version=4)
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code":
@@ -128,9 +129,10 @@ def test_notebook_figures_take_their_alt_text_from_cell_metadata(site, doc):
     assert problems == [], f"{doc}:\n" + "\n".join(problems)
 
 
-# Names in our own interface strings (book/_ext/interfaz_es.py) that no dictionary knows.
+# Nombres de nuestras cadenas de la interfaz (book/_ext/interfaz_es.py) que no conoce ningún
+# diccionario.
 INTERFACE_NAMES = set()
-# English words the themes leave behind that the Spanish dictionary happens to accept.
+# Palabras inglesas que dejan los temas y que el diccionario español acepta por casualidad.
 ENGLISH_LEFTOVERS = {
     "home",
     "toggle",
@@ -146,7 +148,7 @@ ENGLISH_LEFTOVERS = {
 
 @pytest.mark.parametrize("doc", ["book/intro", "notebooks/06_visualizar"])
 def test_interface_accessible_names_are_spanish(site, doc):
-    """Labels a screen reader announces (aria-label, title, alt) and the theme's button texts."""
+    """Lo que anuncia un lector de pantalla (aria-label, title, alt) y los botones del tema."""
     page = soup(site, doc)
     for hidden in page.select(".onlyprint"):  # only printed, never shown nor read aloud
         hidden.decompose()

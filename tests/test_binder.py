@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from built_site import REPO
-from mirror import local_mirror
 
 BINDER = REPO / "binder"
 BIN = Path(sys.executable).parent
@@ -191,8 +190,13 @@ def test_repo2docker_runs_postbuild_last(dockerfile):
     assert user_before == "${NB_USER}"
 
 
-def test_postbuild_fetches_and_verifies_every_dataset(tmp_path):
-    """postBuild como lo ejecuta Binder: desde la raíz, `python` del PATH, sin .venv."""
+@pytest.mark.data
+def test_postbuild_fetches_and_verifies_every_dataset(tmp_path, mirror_root):
+    """postBuild como lo ejecuta Binder: desde la raíz, `python` del PATH, sin .venv.
+
+    Descarga los conjuntos de las lecciones y el corpus: es de la capa data (el resto
+    del archivo, tooling, no necesita ni datos ni red) y los toma de `mirror_root`,
+    la copia de Security-Datasets de esa capa (el espejo local o la descargada)."""
     # Una copia de lo que necesita el paquete, para que construirlo no deje nada
     # (build/, *.egg-info) en el árbol de trabajo.
     checkout = tmp_path / "repo"
@@ -211,10 +215,7 @@ def test_postbuild_fetches_and_verifies_every_dataset(tmp_path):
     )
     env["TALLER_CACHE_DIR"] = str(tmp_path / "cache")
     env["JUPYTERLAB_SETTINGS_DIR"] = str(tmp_path / "user-settings")
-    if local_mirror():
-        env["TALLER_BASE_URL"] = str(local_mirror())
-    # Sin el espejo (GitHub Actions), TALLER_BASE_URL del entorno o, si no está,
-    # la URL fija de upstream: las dos son descargas reales.
+    env["TALLER_BASE_URL"] = str(mirror_root)
     result = subprocess.run(
         [checkout / "binder" / "postBuild"],
         cwd=tmp_path,

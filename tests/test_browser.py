@@ -1,7 +1,8 @@
-"""The site as a reader meets it in a real browser (Debian's headless Chromium,
-offline): home page and table of contents, clean page loads, «siguiente»
-navigation, Spanish search, notebook outputs and hidden solutions, launch
-buttons and screenshots at desktop and phone widths."""
+"""El sitio como lo encuentra un lector en un navegador real (el Chromium sin
+interfaz de Debian, sin conexión): portada e índice, páginas que cargan sin
+errores, navegación con «siguiente», búsqueda en español, salidas de los
+cuadernos y soluciones ocultas, botones de lanzamiento y capturas con anchura
+de escritorio y de teléfono."""
 
 import json
 import re
@@ -29,7 +30,7 @@ from spelling import Line, misspellings
 HOME = "book/intro.html"
 PLOT_NOTEBOOK = "notebooks/06_visualizar"
 NOTEBOOKS = [doc for doc in toc_files() if doc.startswith("notebooks/")]
-# Notebooks that import PySpark need Java: no Colab button, a note instead.
+# Los cuadernos que importan PySpark necesitan Java: sin botón de Colab, con una nota.
 SPARK = re.compile(r"^\s*(from|import)\s+pyspark\b", re.MULTILINE)
 
 
@@ -46,7 +47,7 @@ def doc_of(url: str, site_url: str) -> str:
 
 
 def test_home_page_shows_spanish_title_and_whole_table_of_contents(open_page, site):
-    page, _ = open_page("index.html")  # the root redirects to the introduction
+    page, _ = open_page("index.html")  # la raíz redirige a la introducción
     page.wait_for_url(re.compile(r"/book/intro\.html$"))
     title = config()["title"]
     assert title in page.title()
@@ -92,8 +93,9 @@ def test_next_links_walk_the_table_of_contents_in_order(open_page, site_url):
 
 @pytest.mark.parametrize("term", ["Sysmon", "merge"])
 def test_search_finds_the_pages_that_contain_the_term(open_page, site, site_url, term):
-    # Every page whose text has the word must be found; every page found must contain it
-    # (Spanish stemming may also match longer words, such as «_merge»).
+    # Cada página cuyo texto tiene la palabra debe encontrarse; cada página encontrada debe
+    # contenerla (la reducción a la raíz en español puede encontrar palabras más largas,
+    # como «_merge»).
     word = re.compile(rf"(?<![\w]){re.escape(term)}(?![\w])", re.IGNORECASE)
     expected = {doc for doc in toc_files() if word.search(article_text(site, doc))}
     assert expected, f"Ninguna página contiene «{term}»: la prueba no comprobaría nada"
@@ -132,7 +134,7 @@ def test_notebook_page_shows_outputs_and_a_plot(open_page):
 
 
 def folded_parts(doc: str) -> tuple[int, int]:
-    """(solutions, «Para profundizar» blocks) in the notebook's source."""
+    """(soluciones, bloques «Para profundizar») en la fuente del cuaderno."""
     notebook = json.loads((REPO / f"{doc}.ipynb").read_text(encoding="utf-8"))
     texts = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown"]
     solutions = sum(text.startswith("<details>\n<summary>Mostrar la solución") for text in texts)
@@ -140,13 +142,13 @@ def folded_parts(doc: str) -> tuple[int, int]:
     return solutions, deep
 
 
-# 00 checks the environment: it has no exercises, hence no hidden solutions.
+# 00 comprueba el entorno: no tiene ejercicios, así que tampoco soluciones ocultas.
 WITH_SOLUTIONS = [doc for doc in NOTEBOOKS if not doc.startswith("notebooks/00_")]
 
 
 @pytest.mark.parametrize("doc", WITH_SOLUTIONS)
 def test_hidden_solutions_open_when_clicked(open_page, doc):
-    """Solutions and «Para profundizar» blocks are closed boxes that open with one click."""
+    """Las soluciones y los bloques «Para profundizar» son recuadros cerrados que abre un clic."""
     page, watcher = open_page(f"{doc}.html")
     solutions, deep = folded_parts(doc)
     assert solutions >= 1, f"{doc}: ningún ejercicio tiene la solución en un <details>"
@@ -200,8 +202,8 @@ def test_launch_buttons_open_this_notebook_in_the_canonical_repository(open_page
     for link in page.locator(".dropdown-launch-buttons a.dropdown-item").all():
         assert link.is_visible()
         links[link.inner_text().strip()] = urlparse(link.get_attribute("href"))
-    # JupyterHub only when an instructor configures a hub; Colab only where it can
-    # run the notebook as it is (no Java there for Spark).
+    # JupyterHub solo si un instructor configura un servidor; Colab solo donde puede
+    # ejecutar el cuaderno tal cual (allí no hay Java para Spark).
     expected = {"Binder"}
     if launch.get("jupyterhub_url"):
         expected.add("JupyterHub")
@@ -263,12 +265,13 @@ def test_screenshots_at_desktop_and_phone_widths(open_page, doc, viewport):
     assert colours is None or len(colours) > 50, f"{target.name}: la captura parece vacía"
 
 
-# --- Reading the site (issue 12): measured at desktop and phone widths -------
+# --- Leer el sitio (issue 12): medido con anchura de escritorio y de teléfono --
 
 WIDTHS = {"escritorio": DESKTOP, "movil": PHONE}
-# Pages whose tables or code still scroll sideways at 1280 px, while their
-# authors trim columns and lines: {"doc": "why"}. Empty is the goal; the marks
-# are strict, so a page that starts to fit fails until its mark is removed.
+# Páginas cuyas tablas o código aún se desplazan de lado a 1280 px mientras sus
+# autores recortan columnas y líneas: {"doc": "motivo"}. La meta es que esté vacío;
+# las marcas son estrictas: una página que empieza a caber falla hasta que se
+# quita su marca.
 STILL_TOO_WIDE = {
     "notebooks/05_correlacionar": (
         "celda 5: la tabla de inicios de sesión de red (4 columnas con IPv6) se sale 26 px"
@@ -276,16 +279,17 @@ STILL_TOO_WIDE = {
     "book/cluster": "una orden de SPARK_HOME de más de 79 caracteres (29 px)",
     "book/catalogo": "líneas de «python -m taller listar» con comentarios largos (102 px)",
 }
-# English word order or words the launch logos used to carry ("Binder logo").
+# Orden de palabras inglés o palabras que llevaban los logotipos de lanzamiento
+# («Binder logo»).
 ENGLISH_ALT = re.compile(r"\b(logo|image|icon|picture|launch)$|^(image|icon|logo) of\b", re.I)
 
 
 @pytest.fixture(scope="module")
 def reading(browser, site_url):
-    """Every page of the table of contents measured at both widths, once.
+    """Cada página del índice, medida con las dos anchuras, una sola vez.
 
-    Screenshots of the top of each page go to test-artifacts/lectura/, and all
-    the numbers to test-artifacts/lectura/medidas.json."""
+    Las capturas de la parte superior de cada página van a test-artifacts/lectura/, y
+    todas las cifras, a test-artifacts/lectura/medidas.json."""
     folder = ARTIFACTS / "lectura"
     folder.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -339,7 +343,7 @@ def describe(items):
     ],
 )
 def test_tables_and_code_fit_the_text_column_at_desktop_width(reading, doc):
-    """At 1280 px nothing in the article needs a sideways scroll, solutions included."""
+    """A 1280 px nada del artículo obliga a desplazarse de lado, soluciones incluidas."""
     measured = reading[doc, "escritorio"]
     problems = []
     if measured["overflowing_tables"]:
@@ -351,15 +355,15 @@ def test_tables_and_code_fit_the_text_column_at_desktop_width(reading, doc):
 
 @pytest.mark.parametrize("doc", toc_files())
 def test_wide_content_scrolls_inside_its_box_on_a_phone(reading, doc):
-    """At 390 px a 79-character line or a five-column table cannot fit: it may scroll
-    inside its own box, never push the page sideways."""
+    """A 390 px no caben una línea de 79 caracteres ni una tabla de cinco columnas: pueden
+    desplazarse dentro de su caja, nunca empujar la página hacia un lado."""
     assert reading[doc, "movil"]["page_overflow"] <= 0, (
         f"{doc}: a 390 px la página entera se sale por la derecha"
     )
 
 
 def test_reading_measurements_are_reported(reading):
-    """The shares of the issue, per width, written where a reviewer finds them."""
+    """Las proporciones del issue, por anchura, escritas donde las encuentra un revisor."""
     lines = []
     for label, viewport in WIDTHS.items():
         for name, docs in (("cuadernos", NOTEBOOKS), ("todas las páginas", toc_files())):
@@ -399,7 +403,7 @@ def test_one_search_box_with_the_spanish_placeholder(reading, open_page, label):
     page, watcher = open_page(HOME, viewport=WIDTHS[label])
     visible = page.locator("input[type=search]:visible")
     if label == "movil":
-        # On a phone the sidebar is folded away: the magnifier opens the same field.
+        # En un teléfono la barra lateral está plegada: la lupa abre el mismo campo.
         assert visible.count() == 0
         page.locator("button.search-button:visible").click()
     assert visible.count() == 1, "No se ve un campo de búsqueda"
@@ -413,7 +417,8 @@ def test_one_search_box_with_the_spanish_placeholder(reading, open_page, label):
 
 @pytest.mark.parametrize("doc", toc_files())
 def test_no_english_alternative_text_anywhere_on_the_page(reading, doc):
-    """Article figures and interface images alike (the launch logos, the site logo)."""
+    """Las figuras del artículo y las imágenes de la interfaz (logotipos de lanzamiento y del
+    sitio)."""
     alts = [item for item in reading[doc, "escritorio"]["alts"] if (item["alt"] or "").strip()]
     english = [item["alt"] for item in alts if ENGLISH_ALT.search(item["alt"].strip())]
     english += [

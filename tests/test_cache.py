@@ -1,6 +1,9 @@
-"""Issue 14: una caché que no puede mentir, y las entradas erróneas que quedaban.
+"""Una caché que no puede mentir, y las entradas erróneas que se le pueden dar.
 
-Cada prueba reproduce un caso numerado del issue con datos pequeños hechos
+Cada prueba reproduce un fallo real (extracción vieja o que falta, copia
+columnar dañada, UTF-8 no válido, URL fuera del catálogo, límite de tamaño,
+temporales abandonados, mensajes que señalaban en la dirección equivocada,
+trazas de Python, gzip de varios miembros) con datos pequeños hechos
 aquí (un catálogo de un solo conjunto, «demo», cuyo .zip se crea en
 `tmp_path`) y servidores en 127.0.0.1: ninguna necesita Security-Datasets.
 Tras cada fallo se comprueba que la caché queda como estaba o, si se reparó,
@@ -123,9 +126,9 @@ def assert_consistent(capsys):
 # Pruebas que dejan a propósito en la caché algo que solo el alumno puede arreglar.
 LEFT_AS_THE_TEST_MADE_IT = {
     # sin conexión no se puede reponer el .zip dañado: queda como estaba
-    "test_7_offline_with_a_damaged_cached_zip_says_both",
+    "test_offline_with_a_damaged_cached_zip_says_both",
     # los huérfanos se listan, no se borran
-    "test_6_old_style_and_orphan_files_are_reported",
+    "test_old_style_temporaries_and_orphan_files_are_reported",
 }
 
 
@@ -205,10 +208,10 @@ def odd_server():
     server.server_close()
 
 
-# --- 1. Extracción vieja o que falta -----------------------------------------
+# --- Extracción vieja o que falta -----------------------------------------
 
 
-def test_1_truncated_json_and_damaged_zip_are_repaired_and_reported(demo, capsys):
+def test_truncated_json_and_damaged_zip_are_repaired_and_reported(demo, capsys):
     code, _, err = run_cli(capsys, "descargar", NAME)
     assert code == 0, err
     demo.json.write_bytes(b"\n".join(demo.json.read_bytes().splitlines()[:10]) + b"\n")
@@ -226,7 +229,7 @@ def test_1_truncated_json_and_damaged_zip_are_repaired_and_reported(demo, capsys
     assert_consistent(capsys)
 
 
-def test_1_same_size_but_different_content_is_caught_by_the_hash(demo, capsys):
+def test_extracted_file_of_same_size_but_different_content_is_caught_by_the_hash(demo, capsys):
     run_cli(capsys, "descargar", NAME)
     data = bytearray(demo.json.read_bytes())
     data[10] ^= 0x20
@@ -239,7 +242,7 @@ def test_1_same_size_but_different_content_is_caught_by_the_hash(demo, capsys):
     assert demo.json.read_bytes() == events()
 
 
-def test_1_deleted_json_ruta_descargar_and_verificar_all_tell_the_truth(demo, capsys):
+def test_deleted_json_is_reported_by_verificar_and_ruta_and_restored_by_descargar(demo, capsys):
     run_cli(capsys, "descargar", NAME)
     demo.json.unlink()
     code, out, _ = run_cli(capsys, "verificar")
@@ -254,7 +257,7 @@ def test_1_deleted_json_ruta_descargar_and_verificar_all_tell_the_truth(demo, ca
     assert_consistent(capsys)
 
 
-def test_1_a_folder_from_an_older_version_is_adopted_silently(demo, capsys):
+def test_extraction_without_manifest_but_right_content_is_adopted_silently(demo, capsys):
     """Sin manifiesto pero con el contenido correcto: se reconoce sin extraer ni avisar."""
     taller.json_path(NAME)
     (demo.entry.extract_dir / cache.MANIFEST).unlink()
@@ -268,11 +271,11 @@ def test_1_a_folder_from_an_older_version_is_adopted_silently(demo, capsys):
     assert_consistent(capsys)
 
 
-# --- 2. Copia columnar dañada ------------------------------------------------
+# --- Copia columnar dañada ------------------------------------------------
 
 
 @pytest.mark.parametrize("where", [0.1, 0.3, 0.5, 0.7, 0.9])
-def test_2_any_flipped_byte_of_the_parquet_copy_is_detected(demo, capsys, where):
+def test_any_flipped_byte_of_the_parquet_copy_is_detected(demo, capsys, where):
     expected = taller.load(NAME)
     good = demo.parquet.read_bytes()
     data = bytearray(good)
@@ -286,7 +289,7 @@ def test_2_any_flipped_byte_of_the_parquet_copy_is_detected(demo, capsys, where)
     assert_consistent(capsys)
 
 
-def test_2_parquet_path_is_verified_and_read_by_pandas(demo):
+def test_parquet_path_is_verified_and_read_by_pandas(demo):
     path = taller.parquet_path(NAME)
     assert path == demo.parquet
     assert pd.read_parquet(path)["ProcessId"].tolist()[:2] == ["100", "101"]  # tipos del JSON
@@ -294,10 +297,10 @@ def test_2_parquet_path_is_verified_and_read_by_pandas(demo):
     assert taller.parquet_path(NAME).read_bytes() != b"PAR1 roto"
 
 
-# --- 3. UTF-8 no válido -------------------------------------------------------
+# --- UTF-8 no válido -------------------------------------------------------
 
 
-def test_3_invalid_utf8_is_refused_with_its_line(tmp_path):
+def test_invalid_utf8_is_refused_with_its_line(tmp_path):
     path = tmp_path / "mal.json"
     path.write_bytes(b'{"a":1}\n{"msg":"caf\xe9"}\n')
     with pytest.raises(TallerError) as error:
@@ -305,7 +308,7 @@ def test_3_invalid_utf8_is_refused_with_its_line(tmp_path):
     assert "La línea 2 de «mal.json» no es texto UTF-8" in str(error.value)
 
 
-def test_3_invalid_utf8_inside_a_catalogue_archive(demo, capsys):
+def test_invalid_utf8_inside_a_catalogue_archive_is_refused(demo, capsys):
     demo.data = make_zip({"demo.json": b'{"a":1}\n{"msg":"caf\xe9"}\n'})
     demo.source.write_bytes(demo.data)
     demo.entry = catalog.Dataset(
@@ -320,10 +323,12 @@ def test_3_invalid_utf8_inside_a_catalogue_archive(demo, capsys):
     assert not demo.parquet.exists()
 
 
-# --- 4. URL fuera del catálogo -----------------------------------------------
+# --- URL fuera del catálogo -----------------------------------------------
 
 
-def test_4_a_truncated_url_download_is_not_cached(fake_mirror, monkeypatch, tmp_path):
+def test_truncated_download_of_a_url_outside_the_catalogue_is_not_cached(
+    fake_mirror, monkeypatch, tmp_path
+):
     monkeypatch.setenv("TALLER_RETRIES", "0")
     fake_mirror.serve("/propio/eventos.zip", make_zip({"e.json": events(2000)}))
     fake_mirror.truncate("/propio/eventos.zip")
@@ -333,7 +338,7 @@ def test_4_a_truncated_url_download_is_not_cached(fake_mirror, monkeypatch, tmp_
     assert tree(catalog.cache_dir()) == before
 
 
-def test_4_an_html_page_instead_of_the_archive_is_not_cached(odd_server, monkeypatch):
+def test_html_page_served_instead_of_the_archive_is_not_cached(odd_server, monkeypatch):
     odd_server.kind = "html"
     for name in ("eventos.zip", "eventos.json"):
         with pytest.raises(TallerError) as error:
@@ -342,7 +347,7 @@ def test_4_an_html_page_instead_of_the_archive_is_not_cached(odd_server, monkeyp
     assert tree(catalog.cache_dir()) == []
 
 
-def test_4_a_cached_url_file_that_cannot_be_read_is_removed(fake_mirror, monkeypatch):
+def test_unreadable_cached_file_of_a_url_is_removed(fake_mirror, monkeypatch):
     good = make_zip({"e.json": events()})
     fake_mirror.serve("/propio/e.zip", good)
     url = fake_mirror.url + "propio/e.zip"
@@ -357,10 +362,10 @@ def test_4_a_cached_url_file_that_cannot_be_read_is_removed(fake_mirror, monkeyp
     assert fake_mirror.count("/propio/e.zip") == 2
 
 
-# --- 5. Límite de tamaño ------------------------------------------------------
+# --- Límite de tamaño ------------------------------------------------------
 
 
-def test_5_more_bytes_than_the_catalogue_says_stop_the_download(demo, fake_mirror, monkeypatch):
+def test_more_bytes_than_the_catalogue_says_stop_the_download(demo, fake_mirror, monkeypatch):
     monkeypatch.setenv("TALLER_BASE_URL", fake_mirror.url)
     fake_mirror.serve("/" + UPSTREAM, os.urandom(download.SIZE_MARGIN + len(demo.data) + 1))
     with pytest.raises(TallerError) as error:
@@ -369,7 +374,7 @@ def test_5_more_bytes_than_the_catalogue_says_stop_the_download(demo, fake_mirro
     assert tree(demo.cache) == []
 
 
-def test_5_an_endless_stream_is_cut(demo, odd_server, monkeypatch):
+def test_endless_stream_is_cut(demo, odd_server, monkeypatch):
     odd_server.kind = "endless"
     monkeypatch.setenv("TALLER_BASE_URL", odd_server.url)
     with pytest.raises(TallerError, match="Se ha detenido la descarga"):
@@ -382,12 +387,10 @@ def test_5_an_endless_stream_is_cut(demo, odd_server, monkeypatch):
     assert tree(demo.cache) == []
 
 
-# --- 6. Temporales abandonados -------------------------------------------------
+# --- Temporales abandonados -------------------------------------------------
 
 
-def test_6_a_download_killed_with_sigkill_leaves_a_temporary_that_is_cleaned(
-    demo, fake_mirror, capsys
-):
+def test_temporary_left_by_a_download_killed_with_sigkill_is_cleaned(demo, fake_mirror, capsys):
     fake_mirror.serve("/" + UPSTREAM, demo.data)
     fake_mirror.delay("/" + UPSTREAM, 30)
     env = {**os.environ, "TALLER_BASE_URL": fake_mirror.url, "PYTHONPATH": str(catalog.REPO_ROOT)}
@@ -423,7 +426,7 @@ def test_6_a_download_killed_with_sigkill_leaves_a_temporary_that_is_cleaned(
     assert_consistent(capsys)
 
 
-def test_6_old_style_and_orphan_files_are_reported(demo, capsys):
+def test_old_style_temporaries_and_orphan_files_are_reported(demo, capsys):
     run_cli(capsys, "descargar", NAME)
     folder = demo.entry.archive_path.parent
     old = folder / "tmpab12cd34"
@@ -438,10 +441,12 @@ def test_6_old_style_and_orphan_files_are_reported(demo, capsys):
     assert "suelto.txt" in out and "otro.json" in out
 
 
-# --- 7. Mensajes que señalaban en la dirección equivocada -------------------------
+# --- Mensajes que señalaban en la dirección equivocada -------------------------
 
 
-def test_7_a_server_that_stalls_mid_body_is_not_called_offline(demo, odd_server, monkeypatch):
+def test_server_that_stalls_mid_body_is_reported_as_stalled_not_offline(
+    demo, odd_server, monkeypatch
+):
     odd_server.kind, odd_server.body = "stall", demo.data
     monkeypatch.setenv("TALLER_BASE_URL", odd_server.url)
     monkeypatch.setenv("TALLER_TIMEOUT", "0.5")
@@ -454,7 +459,7 @@ def test_7_a_server_that_stalls_mid_body_is_not_called_offline(demo, odd_server,
 
 
 @pytest.mark.parametrize("value", ["0", "nan", "inf", "-3", "mucho"])
-def test_7_bad_timeouts_are_explained_not_blamed_on_the_hash(demo, monkeypatch, value):
+def test_bad_timeouts_are_explained_not_blamed_on_the_hash(demo, monkeypatch, value):
     monkeypatch.setenv("TALLER_TIMEOUT", value)
     with pytest.raises(TallerError) as error:
         taller.fetch(NAME)
@@ -462,14 +467,14 @@ def test_7_bad_timeouts_are_explained_not_blamed_on_the_hash(demo, monkeypatch, 
     assert tree(demo.cache) == []
 
 
-def test_7_retries_must_be_a_whole_number(demo, monkeypatch):
+def test_retries_must_be_a_whole_number(demo, monkeypatch):
     monkeypatch.setenv("TALLER_RETRIES", "1.5")
     with pytest.raises(TallerError, match="TALLER_RETRIES='1.5' debe ser un número entero"):
         taller.fetch(NAME)
 
 
 @pytest.mark.parametrize("spelling", ["./no-existe/", "/a//no-existe", "file:///no/existe"])
-def test_7_a_missing_mirror_folder_is_not_blamed_on_the_cache(demo, monkeypatch, spelling):
+def test_missing_mirror_folder_is_not_blamed_on_the_cache(demo, monkeypatch, spelling):
     monkeypatch.setenv("TALLER_BASE_URL", spelling)
     with pytest.raises(TallerError) as error:
         taller.fetch(NAME)
@@ -478,12 +483,12 @@ def test_7_a_missing_mirror_folder_is_not_blamed_on_the_cache(demo, monkeypatch,
     assert "espacio libre" not in message and "permisos" not in message
 
 
-def test_7_file_url_mirror_works(demo, monkeypatch):
+def test_file_url_mirror_serves_the_archive(demo, monkeypatch):
     monkeypatch.setenv("TALLER_BASE_URL", demo.mirror.as_uri())
     assert taller.fetch(NAME).read_bytes() == demo.data
 
 
-def test_7_offline_with_a_damaged_cached_zip_says_both(demo, monkeypatch):
+def test_offline_with_a_damaged_cached_zip_says_both(demo, monkeypatch):
     taller.fetch(NAME)
     demo.entry.archive_path.write_bytes(b"roto")
     monkeypatch.setenv("TALLER_BASE_URL", "http://127.0.0.1:9/")
@@ -494,7 +499,7 @@ def test_7_offline_with_a_damaged_cached_zip_says_both(demo, monkeypatch):
     assert "No se pudo conectar con 127.0.0.1:9" in message
 
 
-def test_7_requests_errors_are_in_spanish(demo, odd_server, monkeypatch):
+def test_requests_errors_are_in_spanish(demo, odd_server, monkeypatch):
     odd_server.kind = "redirect"
     monkeypatch.setenv("TALLER_BASE_URL", odd_server.url)
     with pytest.raises(TallerError) as error:
@@ -508,7 +513,7 @@ def test_7_requests_errors_are_in_spanish(demo, odd_server, monkeypatch):
     assert "Failed to parse" not in str(error.value)
 
 
-def test_7_a_404_is_not_retried_and_a_500_without_retries_says_no_retries(
+def test_404_is_not_retried_and_500_without_retries_says_no_retries(
     demo, fake_mirror, monkeypatch
 ):
     monkeypatch.setenv("TALLER_BASE_URL", fake_mirror.url)
@@ -523,14 +528,14 @@ def test_7_a_404_is_not_retried_and_a_500_without_retries_says_no_retries(
     assert "error HTTP 500" in str(error.value) and "reintento" not in str(error.value)
 
 
-def test_7_a_404_on_the_learners_own_url_points_at_the_url(fake_mirror):
+def test_404_on_the_learners_own_url_points_at_the_url(fake_mirror):
     with pytest.raises(TallerError) as error:
         taller.load(fake_mirror.url + "mio/eventos.zip")
     assert "HTTP 404" in str(error.value) and "Compruebe la URL" in str(error.value)
     assert "TALLER_BASE_URL" not in str(error.value)
 
 
-def test_7_load_of_a_folder_or_of_nothing(tmp_path):
+def test_load_refuses_a_folder_or_something_that_is_not_a_name(tmp_path):
     with pytest.raises(TallerError, match="es una carpeta, no un archivo"):
         taller.load(tmp_path)
     for wrong in (None, 3, ["a"]):
@@ -549,7 +554,7 @@ def test_7_load_of_a_folder_or_of_nothing(tmp_path):
         (["listar", "--nada"], "argumentos no reconocidos: --nada"),
     ],
 )
-def test_7_argparse_speaks_only_spanish_and_exits_2(capsys, argv, spanish):
+def test_argparse_speaks_only_spanish_and_exits_2(capsys, argv, spanish):
     with pytest.raises(SystemExit) as exit_:
         cli.main(argv)
     err = capsys.readouterr().err
@@ -570,10 +575,10 @@ def test_7_argparse_speaks_only_spanish_and_exits_2(capsys, argv, spanish):
         assert english not in err, err
 
 
-# --- 8. Trazas de Python convertidas en mensajes (o en datos) ---------------------
+# --- Trazas de Python convertidas en mensajes (o en datos) ---------------------
 
 
-def test_8_out_of_range_dates_and_huge_process_ids_stay_as_text(tmp_path):
+def test_out_of_range_dates_and_huge_process_ids_stay_as_text(tmp_path):
     rows = [
         {
             "TimeGenerated": "1601-01-01T00:00:00Z",
@@ -594,7 +599,7 @@ def test_8_out_of_range_dates_and_huge_process_ids_stay_as_text(tmp_path):
     assert df["ProcessId"].tolist() == ["0x1ffffffffffffffffff", "3"]
 
 
-def test_8_disk_error_during_local_extraction(tmp_path, monkeypatch):
+def test_disk_error_during_local_extraction_is_explained(tmp_path, monkeypatch):
     path = tmp_path / "e.zip"
     path.write_bytes(make_zip({"e.json": events()}))
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "no-existe"))
@@ -602,7 +607,7 @@ def test_8_disk_error_during_local_extraction(tmp_path, monkeypatch):
         taller.load(path)
 
 
-def test_8_verificar_with_a_folder_or_an_unreadable_file_instead_of_the_zip(
+def test_verificar_with_a_folder_or_an_unreadable_file_instead_of_the_zip(
     demo, capsys, monkeypatch
 ):
     demo.entry.archive_path.mkdir(parents=True)
@@ -622,7 +627,7 @@ def test_8_verificar_with_a_folder_or_an_unreadable_file_instead_of_the_zip(
     assert code == 1 and "No se puede leer el archivo de «demo»" in out
 
 
-def test_8_a_zip_with_clashing_names_is_refused(tmp_path):
+def test_zip_with_clashing_names_is_refused(tmp_path):
     for members in ({"a.json": b"{}", "a.json/b.json": b"{}"}, {"a/b.json": b"{}", "a": b"{}"}):
         path = tmp_path / "choque.zip"
         path.write_bytes(make_zip(members))
@@ -631,7 +636,7 @@ def test_8_a_zip_with_clashing_names_is_refused(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["choque.zip"]
 
 
-# --- 9. gzip de varios miembros ----------------------------------------------------
+# --- gzip de varios miembros ----------------------------------------------------
 
 
 def tar_bytes(members: dict) -> bytes:
@@ -644,7 +649,7 @@ def tar_bytes(members: dict) -> bytes:
     return buffer.getvalue()
 
 
-def test_9_a_gzip_split_in_several_members_is_read_whole(tmp_path):
+def test_gzip_split_in_several_members_is_read_whole(tmp_path):
     raw = tar_bytes({"e.json": events(5000)})
     blocks = [raw[i : i + 65280] for i in range(0, len(raw), 65280)]  # como bgzip
     path = tmp_path / "bgzip.tar.gz"
@@ -653,7 +658,7 @@ def test_9_a_gzip_split_in_several_members_is_read_whole(tmp_path):
     assert taller.load(path).shape == (5000, 5)
 
 
-def test_9_two_concatenated_tar_gz_keep_every_member(tmp_path):
+def test_two_concatenated_tar_gz_keep_every_member(tmp_path):
     path = tmp_path / "juntos.tar.gz"
     path.write_bytes(
         gzip.compress(tar_bytes({"a.json": events(3)}))

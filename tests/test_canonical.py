@@ -1,7 +1,8 @@
-"""One canonical repository: `repository.url` and `repository.branch` in
-_config.yml. The site's base URL, the launch buttons, the README badges, the
-clone commands, the Docker labels and every link to the repository, its Pages
-site or its Binder are derived from it; any file that disagrees fails here."""
+"""Un solo repositorio canónico: `repository.url` y `repository.branch` de
+_config.yml. De ahí salen la URL base del sitio, los botones de lanzamiento,
+las insignias del README, las órdenes de clonado, las etiquetas de Docker y
+cada enlace al repositorio, a su sitio de Pages o a su Binder; un archivo que
+no coincida falla aquí."""
 
 import re
 import shlex
@@ -21,7 +22,7 @@ BINDER_URL = f"https://mybinder.org/v2/gh/{OWNER}/{NAME}/{BRANCH}"
 
 URL = re.compile(r"https?://[^\s)\]>\"'`\\]+")
 
-# Every file a reader, a learner or a tool sees a repository link in.
+# Cada archivo en el que un lector, un alumno o una herramienta ve un enlace al repositorio.
 SCANNED = [
     "README.md",
     "_config.yml",
@@ -67,7 +68,7 @@ def test_launch_buttons_open_this_repository_in_jupyterlab_on_mybinder():
 
 
 def readme_badges():
-    """[(image, target)] of the README's linked images."""
+    """[(imagen, destino)] de las imágenes con enlace del README."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
     return re.findall(r"\[!\[[^\]]*\]\(([^)]+)\)\]\(([^)]+)\)", text)
 

@@ -12,6 +12,8 @@ import zipfile
 import pytest
 import yaml
 
+from conftest import UPSTREAM_TREE
+from mirror import REPO
 from taller import catalog, cli
 from taller.errors import TallerError
 
@@ -27,16 +29,30 @@ CORPUS_FOLDERS = (
 
 def load_generator():
     spec = importlib.util.spec_from_file_location(
-        "generate_catalog", catalog.REPO_ROOT / "scripts" / "generate_catalog.py"
+        "generate_catalog", REPO / "scripts" / "generate_catalog.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+def upstream_tree(mirror_root):
+    """Las rutas de upstream en el commit fijado, si la copia es la descargada (conftest)."""
+    path = mirror_root / UPSTREAM_TREE
+    return path.read_text(encoding="utf-8").split() if path.is_file() else None
+
+
 def upstream_sums(mirror_root):
+    """{ruta: sha256} de SHA256SUMS, que solo tiene el espejo local. Sin él, la copia
+    descargada trae el árbol de upstream: solo la generación byte a byte del catálogo
+    necesita las huellas y se salta; las demás pruebas usan el árbol."""
     if not (mirror_root / "SHA256SUMS").is_file():
-        pytest.skip("el espejo no tiene SHA256SUMS de upstream")
+        if upstream_tree(mirror_root) is None:
+            pytest.fail(
+                f"{mirror_root} no tiene ni SHA256SUMS (espejo local) ni {UPSTREAM_TREE} "
+                "(copia descargada de upstream): no hay con qué comparar el catálogo."
+            )
+        pytest.skip("sin el SHA256SUMS del espejo local no se puede generar el catálogo")
     lines = (mirror_root / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
     return {line.split()[1]: line.split()[0] for line in lines if line.strip()}
 
@@ -70,8 +86,16 @@ def test_catalogue_is_what_the_script_generates_from_upstream(mirror_root):
 
 
 def test_every_upstream_archive_is_catalogued_once_with_its_sha256(mirror_root):
-    sums = upstream_sums(mirror_root)
-    assert {entry.path: entry.sha256 for entry in DATASETS.values()} == sums
+    tree = upstream_tree(mirror_root)
+    if tree is not None:  # copia descargada: el árbol de git de upstream
+        archives = {path for path in tree if path.lower().endswith((".zip", ".tar.gz"))}
+        archives = {path for path in archives if path.startswith("datasets/")}
+        unverifiable = {item.path for item in catalog.unverifiable()}
+        assert {entry.path for entry in DATASETS.values()} | unverifiable == archives
+        sums = {entry.path: entry.sha256 for entry in DATASETS.values()}
+    else:
+        sums = upstream_sums(mirror_root)
+        assert {entry.path: entry.sha256 for entry in DATASETS.values()} == sums
     assert len(DATASETS) == len(sums)
     in_mirror = sorted(
         str(path.relative_to(mirror_root))
@@ -84,8 +108,10 @@ def test_every_upstream_archive_is_catalogued_once_with_its_sha256(mirror_root):
 
 
 def test_every_upstream_card_is_in_the_catalogue(mirror_root):
-    upstream_sums(mirror_root)
+    if upstream_tree(mirror_root) is None:
+        upstream_sums(mirror_root)  # el espejo local, completo; si no, falla
     orphans = {card["id"] for card in RAW["fichas_sin_archivo"]}
+    orphans |= {item.id for item in catalog.unverifiable()}
     for path in sorted((mirror_root / "datasets").glob("*/_metadata/*.yaml")):
         card = yaml.safe_load(path.read_text(encoding="utf-8"))
         ids = {entry.id for entry in DATASETS.values()}
@@ -171,10 +197,10 @@ def notebook_code(path):
 
 
 def test_each_entry_lists_the_notebooks_that_really_use_it_with_the_same_hash():
-    """Self-contained notebooks carry their own path and SHA-256: they must agree with the
-    catalogue."""
+    """Los cuadernos autónomos llevan su propia ruta y su SHA-256: deben coincidir con
+    el catálogo."""
     used = {}
-    for path in sorted((catalog.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         code = notebook_code(path)
         for name, entry in DATASETS.items():
             if f'"{entry.path}"' in code:
@@ -206,6 +232,7 @@ def test_urls_are_pinned_to_the_upstream_commit(monkeypatch):
 
 def test_cache_lives_in_datasets_unless_overridden(monkeypatch, tmp_path):
     monkeypatch.delenv("TALLER_CACHE_DIR", raising=False)
+    monkeypatch.setattr(catalog, "in_clone", lambda: True)  # el paquete de la copia
     entry = DATASETS["empire_psexec_dcerpc_tcp_svcctl"]
     assert entry.archive_path == (
         catalog.REPO_ROOT
@@ -220,10 +247,7 @@ def test_cache_lives_in_datasets_unless_overridden(monkeypatch, tmp_path):
 
 def test_git_ignores_the_cache_but_not_the_catalogue_and_its_readme():
     def ignored(path):
-        return (
-            subprocess.run(["git", "check-ignore", "-q", path], cwd=catalog.REPO_ROOT).returncode
-            == 0
-        )
+        return subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO).returncode == 0
 
     assert ignored(
         "datasets/atomic/windows/lateral_movement/host/empire_psexec_dcerpc_tcp_svcctl.zip"
@@ -271,9 +295,10 @@ def test_unknown_name_is_explained_with_a_suggestion():
 
 
 def listed(capsys, *options):
+    """Los nombres que lista `listar`: hasta la primera línea vacía."""
     assert cli.main(["listar", *options]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    return [line.split(":")[0] for line in lines if line and not line.startswith((" ", "\t"))][:-1]
+    lines = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    return [line.split(":")[0] for line in lines if line and not line.startswith((" ", "\t"))]
 
 
 def test_list_shows_every_dataset_with_its_details(capsys, cache):
@@ -286,6 +311,48 @@ def test_list_shows_every_dataset_with_its_details(capsys, cache):
     )
     assert out.rstrip().endswith(f"{len(DATASETS)} conjuntos, 0 en la caché ({cache}).")
     assert "tamaño desconocido" in out  # los que no estaban en el espejo
+    # Y los de upstream que no se pueden verificar, aparte y diciéndolo.
+    unverifiable = catalog.unverifiable()
+    assert (
+        f"\n{len(unverifiable)} archivos de Security-Datasets sin huella SHA-256 conocida: "
+        "no se pueden verificar y el taller no los descarga.\n" in out
+    )
+    for item in unverifiable:
+        assert f"\n    {item.path}" in out
+
+
+def test_the_catalogue_names_the_upstream_archives_it_cannot_verify(mirror_root):
+    """Los de UNHASHED.txt del espejo (existen en upstream, pero sin huella conocida) no
+    son conjuntos: van en `sin_huella`, con su ficha si la tienen, y ninguna ficha que
+    los enlaza pasa por rota."""
+    upstream_sums(mirror_root)
+    lines = (mirror_root / "UNHASHED.txt").read_text(encoding="utf-8").splitlines()
+    unhashed = sorted(line for line in lines if line.strip() and not line.startswith("#"))
+    assert [item.path for item in catalog.unverifiable()] == unhashed
+    assert len(unhashed) == 16
+    assert not set(unhashed) & {entry.path for entry in DATASETS.values()}
+    cards = upstream_metadata(mirror_root)
+    for item in catalog.unverifiable():
+        card = cards.get(item.path.lower())
+        assert item.id == (card[0]["id"] if card else None)
+    broken = {link for card in RAW["fichas_sin_archivo"] for link in card["enlaces_rotos"]}
+    assert not {link.split("/master/", 1)[1] for link in broken} & set(unhashed)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "apt29_evals_day1_manual",
+        "datasets/compound/apt29/day1/apt29_evals_day1_manual.zip",
+        "SDWIN-200921175806",  # Empire Elevated Scheduled Tasks: tiene ficha, no huella
+    ],
+)
+def test_downloading_an_archive_without_known_hash_is_refused_with_the_reason(capsys, source):
+    assert cli.main(["descargar", source]) == 1
+    err = capsys.readouterr().err
+    assert f"Error: «{source}» es un archivo de Security-Datasets (" in err
+    assert "cuya huella SHA-256 no se conoce" in err and "no lo descarga" in err
+    assert "¿Quería decir" not in err
 
 
 def raw_names(keep):

@@ -1,15 +1,16 @@
-"""Notebook 09's Spark part on a real Spark standalone cluster on loopback.
+"""La parte de Spark del cuaderno 09 en un clúster Spark independiente real, en
+la interfaz de bucle local.
 
-A master and a worker are started from the pyspark package
-(``bin/spark-class org.apache.spark.deploy.master.Master`` / ``...Worker``)
-on 127.0.0.1 with free ports. Notebook 09 is executed with
-``SPARK_MASTER=spark://127.0.0.1:PORT``; one injected cell, right after the
-notebook's own DuckDB-versus-Spark comparison, saves the master the session
-used, every query of the notebook and Spark's rows. The test then runs the
-same queries on DuckDB itself and compares, and checks with the master's
-JSON status that the application really ran there. Both JVMs are stopped by
-their process ids (their own process groups) in the fixture's teardown,
-whatever happens.
+Se arrancan un maestro y un trabajador del paquete pyspark
+(``bin/spark-class org.apache.spark.deploy.master.Master`` / ``...Worker``) en
+127.0.0.1 con puertos libres. El cuaderno 09 se ejecuta con
+``SPARK_MASTER=spark://127.0.0.1:PUERTO``; una celda inyectada, justo después
+de la comparación entre DuckDB y Spark del propio cuaderno, guarda el maestro
+que usó la sesión, cada consulta del cuaderno y las filas de Spark. Después la
+prueba ejecuta las mismas consultas en DuckDB y compara, y comprueba con el
+estado JSON del maestro que la aplicación se ejecutó de verdad allí. Las dos
+JVM se paran por su identificador de proceso (cada una en su grupo de
+procesos) al cerrar la fixture, pase lo que pase.
 """
 
 import json
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.notebooks
 
 NOTEBOOK = REPO / "notebooks" / "09_cazar_a_escala.ipynb"
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
-BOOT_TIMEOUT = 120  # s: a JVM on a busy 2-core machine
+BOOT_TIMEOUT = 120  # s: una JVM en una máquina ocupada de 2 núcleos
 CELL_TIMEOUT = 600
 
 
@@ -91,7 +92,7 @@ def stop(proc: subprocess.Popen) -> None:
 @pytest.fixture
 def cluster(tmp_path):
     if not shutil.which("java"):
-        pytest.skip("Java 17 is needed for Spark (make sistema explains how to install it)")
+        pytest.skip("Spark necesita Java 17 (make system-check dice cómo instalarlo)")
     port, ui, worker_port, worker_ui = (free_port() for _ in range(4))
     env = {
         **os.environ,
@@ -191,7 +192,7 @@ def test_notebook_09_spark_part_runs_on_a_standalone_cluster_and_agrees_with_duc
 
     found = json.loads(result.read_text())
     assert found["master"] == cluster.url
-    # The application ran on this master (and finished: the notebook stops it).
+    # La aplicación se ejecutó en este maestro (y terminó: el cuaderno la para).
     apps = status(cluster.ui)
     ran = [app["id"] for app in apps["completedapps"] + apps["activeapps"]]
     assert found["app"] in ran

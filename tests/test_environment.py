@@ -1,9 +1,9 @@
-"""`taller.environment` and `python -m taller comprobar`, on faked environments.
+"""`taller.environment` y `python -m taller comprobar`, en entornos simulados.
 
-Every check receives what it inspects (Python's version, how to find a
-package's version, where `java` is, the free memory) as an argument, so each
-situation an attendee may bring is simulated here without touching the
-machine: no network, no data, no Java needed.
+Cada comprobación recibe como argumento lo que revisa (la versión de Python,
+cómo averiguar la versión de un paquete, dónde está `java`, la memoria libre),
+así que cada situación con la que puede llegar un asistente se simula aquí sin
+tocar la máquina: no hacen falta ni red, ni datos, ni Java.
 """
 
 import hashlib
@@ -20,7 +20,7 @@ PINS = {"numpy": "2.4.6", "pandas": "2.3.3", "pyspark": "4.3.0", "tqdm": "4.70.1
 
 
 def versions(**overrides):
-    """A fake `version_of`: the pinned versions, with some changed or missing (None)."""
+    """Un `version_of` simulado: las versiones fijadas, con algunas cambiadas o ausentes (None)."""
     installed = {**PINS, **overrides}
     return lambda name: installed.get(name)
 
@@ -53,7 +53,7 @@ def test_pins_are_read_from_requirements(tmp_path):
 
 
 def test_the_real_requirements_pin_every_essential_package():
-    pins = environment.pinned_requirements()
+    pins = environment.pinned_requirements(REPO / "requirements.txt")
     assert set(environment.ESSENTIAL) <= set(pins)
 
 

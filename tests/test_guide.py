@@ -1,6 +1,7 @@
-"""The instructor's guide (book/guia_instructor.md): its programmes add up, agree
-with the time line of every notebook, name notebooks that exist, and its
-JupyterHub section describes the button the theme really builds."""
+"""La guía del instructor (book/guia_instructor.md): sus programas suman bien,
+coinciden con la línea de tiempo de cada cuaderno, nombran cuadernos que
+existen y su apartado de JupyterHub describe el botón que construye de verdad
+el tema."""
 
 import json
 import re
@@ -16,7 +17,7 @@ BREAKS = ("Descanso", "Comida")
 
 
 def tables():
-    """{heading: [(start, minutes, block)]} for every programme table of the guide."""
+    """{encabezado: [(inicio, minutos, bloque)]} de cada tabla de programa de la guía."""
     found, heading = {}, None
     for line in GUIDE.read_text(encoding="utf-8").splitlines():
         if line.startswith("### "):
@@ -62,7 +63,7 @@ def test_the_programmes_last_what_they_promise():
 
 
 def notebook_minutes():
-    """{"03": (half day, full day)} from the time line of each notebook."""
+    """{"03": (media jornada, jornada completa)} según la línea de tiempo de cada cuaderno."""
     found = {}
     for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
@@ -112,7 +113,7 @@ def test_the_jupyterhub_button_is_the_one_the_theme_builds():
         },
         safe="/",
     )
-    # The guide splits the address over lines to fit the page.
+    # La guía parte la dirección en varias líneas para que quepa en la página.
     block = re.search(r"```text\n(" + re.escape(hub) + r".*?)```", text, re.S)[1]
     assert "".join(line.strip() for line in block.splitlines()) == (
         f"{hub}/hub/user-redirect/git-pull?{query}"

@@ -55,7 +55,7 @@ def test_external_links_report(site, tmp_path):
     assert urls == sorted(set(urls)), "El informe debe estar ordenado y sin repeticiones"
     listed = {url: pages for url, pages in (line.split("\t") for line in lines)}
 
-    # Every external link of the introduction's text is listed, with the page that uses it.
+    # Cada enlace externo del texto de la introducción está en la lista, con su página.
     intro = BeautifulSoup(
         (site / "book" / "intro.html").read_text(encoding="utf-8"), "html.parser"
     )

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import taller
+from mirror import REPO
 from taller import archive, catalog, columnar
 from taller.errors import TallerError
 
@@ -579,7 +580,7 @@ def test_values_that_do_not_convert_leave_the_column_as_text(tmp_path):
 
 
 def test_documented_types_are_the_ones_in_the_readme():
-    readme = (catalog.REPO_ROOT / "datasets" / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "datasets" / "README.md").read_text(encoding="utf-8")
     for field, dtype in [
         ("EventID", "Int64"),
         ("LogonType", "Int64"),

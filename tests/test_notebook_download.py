@@ -1,12 +1,12 @@
-"""The manual download route that notebook 02 teaches, run against the loopback mirror.
+"""La descarga a mano que enseña el cuaderno 02, contra el espejo de bucle local.
 
-Notebook 02 downloads its dataset step by step, in plain view (no helper
-function): `requests.get` with `timeout` and `raise_for_status()`, then the
-SHA-256 check, and only then the write into the cache. nbval always runs it
-with the cache full, so here those two cells are taken from the notebook and
-executed with an empty cache against the HTTP mirror: a good download, then
-the copy reused without the network; a 404, a tampered file and no server,
-each stopping before anything is saved.
+El cuaderno 02 descarga su conjunto paso a paso y a la vista (sin funciones
+auxiliares): `requests.get` con `timeout` y `raise_for_status()`, luego la
+comprobación del SHA-256 y solo después la escritura en la caché. nbval lo
+ejecuta siempre con la caché llena, así que aquí esas dos celdas se toman del
+cuaderno y se ejecutan con la caché vacía contra el espejo HTTP: una descarga
+buena y luego la copia reutilizada sin red; un 404, un archivo manipulado y
+ningún servidor, cada uno detenido antes de guardar nada.
 """
 
 import ast
@@ -35,7 +35,7 @@ def cell_with(text):
 
 
 def constants():
-    """The constants of the preparation cell (its plain assignments of literals)."""
+    """Las constantes de la celda de preparación (sus asignaciones simples de literales)."""
     preparation = cell_with("DATASET_PATH = ")
     python = "\n".join(
         line for line in preparation.splitlines() if not line.lstrip().startswith("%")
@@ -51,7 +51,7 @@ def constants():
 
 
 def run_route(base_url, cache_dir):
-    """Execute the download cell and the verification cell, as the learner does."""
+    """Ejecuta la celda de descarga y la de verificación, como hace el alumno."""
     namespace = {
         "hashlib": hashlib,
         "requests": requests,

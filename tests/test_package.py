@@ -1,17 +1,21 @@
 """El paquete `taller` como paquete: dónde guarda la caché según cómo se
 instaló, qué importa cada orden y que importarlo no cambia nada del proceso."""
 
+import importlib.util
 import os
+import re
 import subprocess
 import sys
 import sysconfig
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from taller import catalog
-
-REPO = catalog.REPO_ROOT
+import taller
+from mirror import REPO  # el repositorio (el paquete puede venir de una rueda instalada)
+from taller import catalog, cli
 
 
 def python(code: str, **env) -> subprocess.CompletedProcess:
@@ -29,8 +33,11 @@ def python(code: str, **env) -> subprocess.CompletedProcess:
 
 def test_cache_dir_in_a_clone_installed_elsewhere_and_overridden(monkeypatch, tmp_path):
     monkeypatch.delenv("TALLER_CACHE_DIR")
-    assert catalog.in_clone()
-    assert catalog.cache_dir() == REPO / "datasets"
+    # En la copia solo si el paquete se importa de ella (editable); desde una rueda
+    # instalada (versiones.yml), no.
+    assert catalog.in_clone() == (catalog.REPO_ROOT == REPO)
+    monkeypatch.setattr(catalog, "in_clone", lambda: True)
+    assert catalog.cache_dir() == catalog.REPO_ROOT / "datasets"
     monkeypatch.setattr(catalog, "in_clone", lambda: False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert catalog.cache_dir() == tmp_path / "xdg" / "taller"
@@ -127,3 +134,64 @@ def test_pip_install_outside_the_clone_uses_the_per_user_cache(tmp_path):
     )
     assert listing.returncode == 0, listing.stderr
     assert f"en la caché ({home / '.cache' / 'taller'})" in listing.stdout
+    # El ejecutable instalado se presenta con su nombre y con la versión del paquete.
+    version = subprocess.run(
+        [venv / "bin" / "taller", "--version"], env=env, capture_output=True, text=True
+    )
+    assert version.stdout == f"taller {taller.__version__}\n", version.stderr
+    shown = subprocess.run(
+        [venv / "bin" / "taller", "descargar", "--help"], env=env, capture_output=True, text=True
+    )
+    assert shown.stdout.startswith("uso: taller descargar"), shown.stderr
+
+
+def test_version_is_the_one_in_the_package_metadata():
+    """`taller.__version__` y `--version` dicen la versión de pyproject.toml, la del
+    paquete instalado; no hay una segunda copia del número que pueda quedarse atrás."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert taller.__version__ == metadata.version("taller") == project["version"]
+    result = python("from taller import cli; cli.main(['--version'])")
+    assert result.stdout == f"python -m taller {project['version']}\n", result.stderr
+
+
+def test_version_without_installing_is_the_one_in_pyproject(monkeypatch):
+    """Con el repositorio en PYTHONPATH y sin instalar, no hay metadatos: la versión
+    sale de pyproject.toml y `--version` no falla."""
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert taller.__version__ == project["version"]
+
+
+def test_help_names_the_program_as_it_was_called_and_points_only_to_what_ships(capsys):
+    """`python -m taller --help` y `taller --help` (el ejecutable que instala pip) se
+    presentan cada uno con su nombre; la ayuda remite a módulos del paquete, que viajan
+    en la rueda, y no a archivos del repositorio como datasets/README.md."""
+    for prog in ("python -m taller", "taller"):
+        with pytest.raises(SystemExit) as done:
+            cli.main(["--help"], prog=prog)
+        assert done.value.code == 0
+        text = capsys.readouterr().out
+        assert text.startswith(f"uso: {prog} [-h] [--version] ORDEN ...")
+        assert ".md" not in text and "README" not in text
+        modules = re.findall(r"pydoc (taller(?:\.\w+)*)", text)
+        assert modules
+        for module in modules:
+            assert importlib.util.find_spec(module) is not None, module
+    with pytest.raises(SystemExit):
+        cli.main(["--version"], prog="taller")
+    assert capsys.readouterr().out == f"taller {taller.__version__}\n"
+
+
+def test_corpus_help_counts_the_catalogue(capsys):
+    """El tamaño del corpus que anuncia `descargar --help` sale del catálogo, no de
+    un número escrito a mano que se queda viejo al regenerarlo."""
+    corpus = catalog.corpus()
+    with pytest.raises(SystemExit):
+        cli.main(["descargar", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    total = cli._size(sum(entry.size for entry in corpus))
+    assert f"el corpus de caza del cuaderno 09 ({len(corpus)} archivos, {total})" in text

@@ -1,9 +1,9 @@
-"""`python -m taller servir`: the classroom mirror, as attendees use it.
+"""`python -m taller servir`: el espejo del aula, como lo usan los asistentes.
 
-The instructor's cache is filled from the local copy of Security-Datasets;
-the mirror runs as a separate process on 127.0.0.1 and another process
-downloads and verifies datasets through it with TALLER_BASE_URL. Every
-process started here is stopped by its PID."""
+La caché del instructor se llena desde la copia local de Security-Datasets; el
+espejo corre en un proceso aparte en 127.0.0.1 y otro proceso descarga y
+verifica conjuntos a través de él con TALLER_BASE_URL. Cada proceso que se
+arranca aquí se para por su PID."""
 
 import hashlib
 import http.client
@@ -56,7 +56,7 @@ def environment(cache: Path, base_url: str) -> dict:
 
 @pytest.fixture(scope="module")
 def instructor_cache(tmp_path_factory, mirror_root):
-    """What the instructor has after `python -m taller descargar`: two datasets, verified."""
+    """Lo que tiene el instructor tras `python -m taller descargar`: dos conjuntos, verificados."""
     cache = tmp_path_factory.mktemp("instructor") / "datasets"
     result = taller("descargar", *SERVED, env=environment(cache, str(mirror_root)))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -85,7 +85,7 @@ class Mirror:
         self.output = []
         self.url = None
         try:
-            # Read the banner until the URL attendees should use.
+            # Se lee el aviso de arranque hasta la URL que deben usar los asistentes.
             for line in self.process.stdout:
                 self.output.append(line)
                 found = re.search(r"TALLER_BASE_URL=(http://127\.0\.0\.1:\d+/)", line)
@@ -110,7 +110,7 @@ class Mirror:
         self.process.stderr.close()
 
     def get(self, path, method="GET"):
-        """A raw request: the path goes on the wire exactly as written (no normalising)."""
+        """Una petición en bruto: la ruta viaja tal como se escribe (sin normalizarla)."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
             connection.putrequest(method, path, skip_accept_encoding=True)
@@ -136,7 +136,7 @@ def test_banner_says_what_attendees_use(served):
     banner = "".join(served.output)
     assert f"{len(SERVED)} de {len(CATALOGUE)} conjuntos verificados" in banner
     assert f"TALLER_BASE_URL={served.url} python -m taller descargar --todos" in banner
-    # The datasets the instructor did not download are named, not hidden.
+    # Los conjuntos que el instructor no descargó se nombran, no se ocultan.
     missing = next(name for name in CATALOGUE if name not in SERVED)
     assert f"{missing}: no está en la caché" in banner
 
@@ -188,7 +188,7 @@ def test_serves_the_upstream_layout_with_head_and_get(served, instructor_cache):
         "/datasets/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
         "//etc/passwd",
         "/datasets/atomic/windows/credential_access/host/psh_lsass_memory_dump_comsvcs/",
-        # The extracted JSON and the Arrow copy live in the cache but are not catalogue files.
+        # El JSON extraído y la copia Arrow están en la caché, pero no son archivos del catálogo.
         "/datasets/atomic/windows/credential_access/host/psh_lsass_memory_dump_comsvcs/"
         "psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json",
         "/taller/catalogo.yaml",
@@ -208,7 +208,7 @@ def test_read_only(served, method):
 
 
 def test_symlinks_and_damaged_files_are_not_served(instructor_cache, tmp_path):
-    """A cache whose catalogue paths point outside it, or whose bytes changed."""
+    """Una caché cuyas rutas del catálogo apuntan fuera de ella, o cuyos bytes cambiaron."""
     cache = tmp_path / "datasets"
     shutil.copytree(instructor_cache, cache, symlinks=True)
     secret = tmp_path / "secreto.txt"
@@ -216,7 +216,7 @@ def test_symlinks_and_damaged_files_are_not_served(instructor_cache, tmp_path):
     linked, damaged = (
         cache / CATALOGUE[name]["ruta"].removeprefix("datasets/") for name in SERVED
     )
-    # A catalogue file replaced by a link to a file outside the cache.
+    # Un archivo del catálogo sustituido por un enlace a un archivo fuera de la caché.
     linked.unlink()
     linked.symlink_to(secret)
     # A catalogue file with one byte changed.
@@ -229,7 +229,7 @@ def test_symlinks_and_damaged_files_are_not_served(instructor_cache, tmp_path):
         banner = "".join(mirror.output) + (
             mirror.process.stderr.read() if mirror.url is None else ""
         )
-        # Nothing verified to serve: the mirror refuses to start and says why.
+        # Nada verificado que servir: el espejo se niega a arrancar y dice por qué.
         assert mirror.url is None
         mirror.process.wait(timeout=BOOT_TIMEOUT)
         assert mirror.process.returncode == 1
@@ -241,7 +241,7 @@ def test_symlinks_and_damaged_files_are_not_served(instructor_cache, tmp_path):
 
 
 def test_a_link_to_a_folder_outside_the_cache_is_not_followed(instructor_cache, tmp_path):
-    """A folder of the upstream layout that is a symlink to a copy elsewhere."""
+    """Una carpeta de la estructura de upstream que es un enlace a una copia en otro sitio."""
     cache = tmp_path / "datasets"
     shutil.copytree(instructor_cache, cache, symlinks=True)
     outside = tmp_path / "fuera"
@@ -269,7 +269,7 @@ def test_help_is_in_spanish():
         timeout=60,
     )
     assert result.returncode == 0
-    assert "sirve la caché verificada" not in result.stdout  # that is the parent's summary
+    assert "sirve la caché verificada" not in result.stdout  # ese es el resumen del proceso padre
     assert "--puerto" in result.stdout and "dirección en la que escucha" in result.stdout
 
 
@@ -284,7 +284,7 @@ def test_the_extracted_files_exist_in_the_cache_yet_are_not_served(served, instr
 def test_the_hunting_corpus_is_served_and_announced_when_the_instructor_has_it(
     instructor_cache, mirror_root, tmp_path
 ):
-    """The corpus of notebook 09 (`descargar --corpus`) goes through the mirror too."""
+    """El corpus del cuaderno 09 (`descargar --corpus`) también pasa por el espejo."""
     from taller import catalog
 
     hunt = min((e for e in catalog.corpus() if e.size and not e.selected), key=lambda e: e.size)

@@ -1,5 +1,5 @@
-"""The built site: every page of the table of contents, in Spanish, not empty,
-and every repository or launch link pointing at the one canonical repository."""
+"""El sitio construido: cada página del índice, en español y no vacía, y cada
+enlace al repositorio o de lanzamiento apuntando al único repositorio canónico."""
 
 import re
 from itertools import pairwise
@@ -50,8 +50,8 @@ def test_footer_names_the_team_in_spanish(site):
 
 
 def test_no_thebe_nor_hub_without_configuration(site):
-    """Thebe is off: neither its button nor its scripts (nor the English «Loading
-    thebe from CDN...»). A JupyterHub button only with `jupyterhub_url` set."""
+    """Thebe está desactivado: ni su botón ni sus scripts (ni el inglés «Loading
+    thebe from CDN...»). Un botón de JupyterHub solo si se indica `jupyterhub_url`."""
     launch = read_config()["launch_buttons"]
     assert launch["thebe"] is False
     for doc in toc_files():
@@ -93,7 +93,7 @@ def test_repository_and_launch_links_use_the_canonical_repository(site):
     assert checked >= 3 * len(toc_files())
 
 
-# --- The two programmes on the home page (book/programa.yml is their source) --
+# --- Los dos programas de la portada (su fuente es book/programa.yml) ----------
 
 PROGRAMME = yaml.safe_load((REPO / "book" / "programa.yml").read_text(encoding="utf-8"))
 NOT_NOTEBOOKS = {"Descanso", "Comida", "Fin", "Cierre y preguntas"}
@@ -131,12 +131,12 @@ def test_home_page_programmes_agree_with_programa_yml(site):
         expected = {nb: m for nb, m in PROGRAMME[key]["minutos"].items() if m is not None}
         shown = {nb: m for _, _, nb, m in rows if nb}
         assert shown == expected, f"{key}: la página de inicio no coincide con book/programa.yml"
-        # Each block starts when the previous one ends.
+        # Cada bloque empieza cuando termina el anterior.
         for (start, block, _, length), (following, *_) in pairwise(rows):
             assert start + length == following, (
                 f"{key}: «{block}» no acaba cuando empieza el siguiente"
             )
-    # Half day: breaks included, within four hours, and the heading says how long.
+    # Media jornada: con las pausas, dentro de cuatro horas, y el encabezado dice cuánto dura.
     half_total = half[-1][0] + half[-1][3]
     assert half_total <= 240
     assert (
@@ -145,7 +145,7 @@ def test_home_page_programmes_agree_with_programa_yml(site):
     )
     breaks = [m for _, block, _, m in half if block == "Descanso"]
     assert breaks == list(PROGRAMME["medio_dia"]["descansos"].values())
-    # Full day: the sessions (without breaks, lunch nor the end mark) add up to the heading.
+    # Jornada completa: las sesiones (sin pausas, comida ni marca de fin) suman el encabezado.
     sessions = sum(m for _, block, _, m in full if m and block not in {"Descanso", "Comida"})
     stated = re.search(r"(\d+) h (\d+) min", PROGRAMME["dia_completo"]["duracion_total"])
     assert sessions == int(stated.group(1)) * 60 + int(stated.group(2))
@@ -186,7 +186,7 @@ def test_glossary_defines_the_workshop_terms_once(site):
 
 
 def test_book_pages_link_terms_to_the_glossary(site):
-    """Markdown links `glosario.md#term-…` resolve to real term anchors."""
+    """Los enlaces Markdown `glosario.md#term-…` llevan a anclas de términos que existen."""
     anchors = {dt.get("id") for dt in page(site, "book/glosario").select("dl.glossary dt")}
     used = 0
     for doc in toc_files():

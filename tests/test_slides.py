@@ -1,5 +1,5 @@
-"""The reveal.js deck on the built site (`_build/html/diapositivas/`): paged
-through in Chromium, offline, from the first slide to the last."""
+"""Las diapositivas de reveal.js del sitio construido (`_build/html/diapositivas/`):
+recorridas en Chromium, sin conexión, de la primera a la última."""
 
 import re
 
@@ -7,7 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 DECK = "diapositivas/index.html"
-# What the talk covers: one phrase per chapter of the book it summarises.
+# Lo que cubre la charla: una frase por cada capítulo del libro que resume.
 TOPICS = [
     "Jupyter: un cuaderno",
     "Binder: sin instalar nada",
@@ -27,7 +27,7 @@ def test_the_deck_and_reveal_are_served_from_the_site(site):
     assert local and all(not re.match(r"(https?:)?//", url) for url in local), local
     for url in local:
         assert (deck.parent / url).is_file(), url
-    # reveal.js is MIT: its licence travels with it.
+    # reveal.js es MIT: su licencia viaja con él.
     assert "Permission is hereby granted" in (deck.parent / "reveal" / "LICENSE").read_text(
         encoding="utf-8"
     )
@@ -65,10 +65,10 @@ def test_page_through_the_deck_offline(open_page):
     text = "\n".join(seen)
     for topic in TOPICS:
         assert topic in text, topic
-    # Every figure of the book that the deck shows is there and loads.
+    # Cada figura del libro que muestran las diapositivas está y se carga.
     assert len(images) >= 5, images
     assert all(loaded for _, loaded in images), images
-    # Offline: nothing was requested outside the site, and nothing failed.
+    # Sin conexión: no se pidió nada fuera del sitio y nada falló.
     assert not watcher.blocked, watcher.blocked
     assert not watcher.problems(), watcher.report(DECK)
 

@@ -1,8 +1,9 @@
-"""Spanish spelling of everything a learner reads: the book pages (book/*.md),
-README.md, datasets/README.md, LICENSE-CONTENIDO.md, the markdown cells of the
-notebooks and the `#` comments of their code cells, checked with Hunspell's
-Spanish dictionary and the reviewed project word list tests/palabras.txt; plus
-the missing accents a dictionary cannot see («esta pagina», «el numero»)."""
+"""Ortografía de todo lo que lee el alumno: las páginas del libro (book/*.md),
+README.md, datasets/README.md, LICENSE-CONTENIDO.md, las celdas Markdown de los
+cuadernos y los comentarios `#` de sus celdas de código, revisada con el
+diccionario español de Hunspell y la lista revisada de palabras del proyecto,
+tests/palabras.txt; además, las tildes que faltan y que un diccionario no ve
+(«esta pagina», «el numero»)."""
 
 import re
 from itertools import zip_longest
@@ -29,8 +30,8 @@ HOW_TO_FIX = (
     "que no sean términos técnicos van en cursiva (*...*) o entre comillas («...»)."
 )
 
-# Accents that Hunspell cannot miss-flag because the unaccented form is another word
-# (pagina, numero, calculo are verb forms): the article in front gives them away.
+# Tildes que Hunspell no puede señalar porque la forma sin tilde es otra palabra
+# (pagina, numero, calculo son formas verbales): el artículo de delante las delata.
 MISSING_ACCENTS = [
     (r"\b(la|una|esta|cada|otra|primera|siguiente|misma|nueva) pagina(s)?\b", "página"),
     (
@@ -68,7 +69,7 @@ MISSING_ACCENTS = [
 
 
 def context(line: Line) -> str:
-    """The line as written: Spanish and foreign parts back together."""
+    """La línea como está escrita: las partes en español y en otro idioma, otra vez juntas."""
     merged = "".join(
         a if a != " " else b for a, b in zip_longest(line.text, line.foreign, fillvalue=" ")
     )
@@ -117,7 +118,7 @@ def test_word_list_is_sorted_and_clean():
 
 
 def test_word_list_has_only_needed_words():
-    """Every entry is unknown to the dictionary and is used somewhere in the text."""
+    """Cada entrada es desconocida para el diccionario y se usa en algún lugar del texto."""
     entries = project_words()
     parts = {entry: entry.split("-") for entry in entries}
     rejected = not_spanish(part for split in parts.values() for part in split)

@@ -1,11 +1,12 @@
-"""The catalogue page: every Security-Datasets dataset by ATT&CK tactic and technique.
+"""La página del catálogo: cada conjunto de Security-Datasets por táctica y técnica de ATT&CK.
 
-`book/catalogo.md` holds only a `{catalogo-conjuntos}` directive; this
-extension expands it at build time from `taller/catalogo.yaml` (itself
-generated from upstream's metadata by `scripts/generate_catalog.py`), so the
-page can never disagree with the catalogue the package uses. Each dataset
-links to its upstream metadata card at the pinned commit; datasets the
-lessons use are marked.
+`book/catalogo.md` solo contiene la directiva `{catalogo-conjuntos}`; esta
+extensión la expande al construir el sitio a partir de `taller/catalogo.yaml`
+(que genera `scripts/generate_catalog.py` con los metadatos de upstream), así
+que la página no puede contradecir al catálogo que usa el paquete. Cada
+conjunto enlaza su ficha de metadatos de upstream en el commit fijado; los que
+usan las lecciones van marcados. Al final, los archivos de upstream que no se
+pueden verificar (sin huella SHA-256 conocida) y las fichas sin archivo.
 """
 
 from pathlib import Path
@@ -62,7 +63,7 @@ def dataset_item(name: str, entry: dict, blob: str) -> nodes.list_item:
 
 
 class CatalogDirective(SphinxDirective):
-    """``{catalogo-conjuntos}``: one list per tactic, then one per technique."""
+    """``{catalogo-conjuntos}``: una lista por táctica y luego una por técnica."""
 
     has_content = False
 
@@ -128,6 +129,32 @@ class CatalogDirective(SphinxDirective):
                 heading += link(technique, technique_url(technique))
             heading += nodes.Text(count(by_technique[technique]))
             result += [heading, listing(by_technique[technique])]
+
+        unverifiable = catalog.get("sin_huella") or []
+        if unverifiable:
+            result.append(
+                nodes.rubric(text="Archivos que no se pueden verificar", ids=["sin-huella"])
+            )
+            note = nodes.paragraph()
+            note += nodes.Text(
+                f"{len(unverifiable)} archivos publicados en Security-Datasets en este commit "
+                "no tienen huella SHA-256 conocida: el taller no puede comprobar que su "
+                "descarga sea lo publicado, así que no los cataloga ni los descarga "
+                "(`python -m taller descargar` lo explica si se le piden)."
+            )
+            result.append(note)
+            items = nodes.bullet_list()
+            for item in unverifiable:
+                paragraph = nodes.paragraph()
+                paragraph += nodes.literal(text=item["ruta"])
+                paragraph += nodes.Text(f": {item['titulo']} (" if item["titulo"] else " (")
+                if item["ficha"]:
+                    paragraph += link("ficha", blob + item["ficha"])
+                    paragraph += nodes.Text(", ")
+                paragraph += link("archivo", blob + item["ruta"])
+                paragraph += nodes.Text(")")
+                items += nodes.list_item("", paragraph)
+            result.append(items)
 
         orphans = catalog.get("fichas_sin_archivo") or []
         if orphans:

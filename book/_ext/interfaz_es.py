@@ -1,18 +1,20 @@
-"""Spanish for the few interface strings the themes leave in English.
+"""El español de las pocas cadenas de la interfaz que los temas dejan en inglés.
 
-sphinx-book-theme and Sphinx ship Spanish catalogues, but some strings are
-missing or wrong there (launch buttons, "Link to this heading", the prefilled
-text of a new issue). A reader of a Spanish workshop should not meet them, so
-this extension puts our own translations in front of the themes' catalogues
-and rewrites the issue link. Hard-coded template strings are overridden in
-book/_templates/ (sidebar toggles, the author in the footer, the launch logos'
-alternative text), and the hide-cell toggle of myst-nb loses its English
-aria-label.
+sphinx-book-theme y Sphinx traen catálogos en español, pero les faltan o
+tienen mal algunas cadenas (los botones de lanzamiento, «Link to this
+heading», el texto inicial de un issue nuevo). Quien lee un taller en español
+no debería encontrárselas, así que esta extensión pone nuestras traducciones
+delante de los catálogos de los temas y reescribe el enlace del issue. Las
+cadenas fijas de las plantillas se sustituyen en book/_templates/ (los botones
+de la barra lateral, el autor del pie, el texto alternativo de los logotipos
+de lanzamiento), y el botón de hide-cell de myst-nb pierde su aria-label en
+inglés.
 
-It also makes the site easier to read: every image in an article links to its
-full-size file (a figure shrunk to a phone's width can be opened whole), and
-the pages of notebooks that need Java (Spark) say that Colab cannot run them
-as they are, and do not offer the Colab button.
+También hace el sitio más fácil de leer: cada imagen de un artículo enlaza a
+su archivo a tamaño completo (una figura reducida a la anchura de un teléfono
+se puede abrir entera), y las páginas de los cuadernos que necesitan Java
+(Spark) dicen que Colab no puede ejecutarlos tal cual y no ofrecen el botón de
+Colab.
 """
 
 import gettext
@@ -73,8 +75,9 @@ def spanish_issue_link(app, pagename, templatename, context, doctree):
 
 
 def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
-    """sphinx-thebe registers its inline configuration script twice (Sphinx 7.4 keeps
-    both copies), and the second `const THEBE_JS_URL` is a SyntaxError in the console."""
+    """sphinx-thebe registra dos veces su script de configuración en línea (Sphinx 7.4
+    guarda las dos copias), y el segundo `const THEBE_JS_URL` es un SyntaxError en la
+    consola."""
     seen, unique = set(), []
     for script in context.get("script_files", []):
         key = (script.filename or "", tuple(sorted(script.attributes.items())))
@@ -90,8 +93,8 @@ def thebe_enabled(app) -> bool:
 
 
 def drop_thebe_files(app, pagename, templatename, context, doctree):
-    """Jupyter Book always loads sphinx-thebe, even with `launch_buttons.thebe: false`:
-    without the button its scripts and stylesheet only cost a download."""
+    """Jupyter Book siempre carga sphinx-thebe, incluso con `launch_buttons.thebe: false`:
+    sin el botón, sus scripts y su hoja de estilos solo cuestan una descarga."""
     if thebe_enabled(app):
         return
     context["script_files"][:] = [
@@ -106,7 +109,7 @@ def drop_thebe_files(app, pagename, templatename, context, doctree):
 
 
 def drop_thebe_config(app, doctree, docname):
-    """The inline Thebe configuration sphinx-thebe appends to every page."""
+    """La configuración de Thebe en línea que sphinx-thebe añade a cada página."""
     if thebe_enabled(app):
         return
     for raw in list(doctree.findall(nodes.raw)):
@@ -115,10 +118,10 @@ def drop_thebe_config(app, doctree, docname):
 
 
 def visit_hidden_cell(self, node):
-    """myst-nb's toggle for hide-cell, without its English aria-label ("Toggle hidden
-    content"): the button's accessible name is its visible text. (The notebooks fold
-    their solutions and «Para profundizar» blocks without hide-cell tags; this only
-    keeps a stray one in Spanish.)"""
+    """El botón de hide-cell de myst-nb, sin su aria-label en inglés («Toggle hidden
+    content»): el nombre accesible del botón es su texto visible. (Los cuadernos pliegan
+    sus soluciones y bloques «Para profundizar» sin etiquetas hide-cell; esto solo
+    mantiene en español alguno que quede suelto.)"""
     classes = " ".join(node["classes"])
     self.body.append(f'<details class="admonition hide {classes}">\n<summary>\n')
     self.body.append(f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n')
@@ -127,8 +130,8 @@ def visit_hidden_cell(self, node):
 
 
 def link_images_to_full_size(app, doctree, docname):
-    """Wrap every article image in a link to its file, as Sphinx does for scaled
-    images: a click opens the figure at its natural size."""
+    """Envuelve cada imagen del artículo en un enlace a su archivo, como hace Sphinx con
+    las imágenes escaladas: un clic abre la figura a su tamaño natural."""
     if app.builder.format != "html":
         return
     imgpath = relative_uri(app.builder.get_target_uri(docname), app.builder.imagedir)
@@ -147,7 +150,7 @@ def link_images_to_full_size(app, doctree, docname):
         link.append(image)
 
 
-# A code cell that imports PySpark needs Java, which Colab does not have ready.
+# Una celda de código que importa PySpark necesita Java, que Colab no trae preparado.
 SPARK = re.compile(r"^\s*(from|import)\s+pyspark\b", re.MULTILINE)
 COLAB_NOTE_TITLE = "Colab no ejecuta este cuaderno tal cual"
 COLAB_NOTE = (
@@ -173,7 +176,7 @@ def needs_java(app, docname) -> bool:
 
 
 def warn_colab_needs_java(app, doctree):
-    """Right under the title of a notebook that needs Java: a note for Colab users."""
+    """Justo bajo el título de un cuaderno que necesita Java: una nota para quien use Colab."""
     docname = app.env.docname
     if not needs_java(app, docname):
         return
