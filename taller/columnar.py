@@ -134,7 +134,7 @@ def read_json_table(path: Path, label: str) -> pa.Table:
     Si algo falla, la lectura de respaldo dice en qué línea.
     """
     try:
-        content = Path(path).read_bytes()
+        content = files.read_regular(path)
     except IsADirectoryError:
         raise TallerError(f"«{label}» es una carpeta, no un archivo JSON.") from None
     except OSError as exc:
@@ -190,7 +190,7 @@ def read_copy(state: cache.ParquetState) -> tuple[pa.Table | None, cache.Parquet
     None y el estado con el problema, para rehacerla.
     """
     try:
-        data = state.path.read_bytes()
+        data = files.read_regular(state.path)
     except OSError:
         data = b""
     if files.hash_chunks([data])[1] != state.sha256:
