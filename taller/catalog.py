@@ -308,8 +308,8 @@ def source_of(entry: Dataset) -> tuple[Path | str, str]:
     elif "://" in base:
         raise TallerError(
             f"TALLER_BASE_URL={edge.shown(base)} no es una URL http:// o https:// ni una "
-            "carpeta. Indique la dirección de un espejo (http://192.168.1.10:8000/) o la "
-            "ruta de una copia de Security-Datasets."
+            "carpeta. Indique la dirección de un espejo (por ejemplo, "
+            "http://192.168.1.10:8000/) o la ruta de una copia de Security-Datasets."
         )
     if "\0" in base or len(base) > edge.MAX_TEXT:
         raise TallerError(

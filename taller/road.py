@@ -52,7 +52,12 @@ def own_file(text: str) -> catalog.Place | None:
         edge.url(stripped, who, "https://servidor.example/datos/ataque.zip")
         path, downloaded = transfer.fetch_url(stripped), True
     elif stripped.lower().startswith("file:"):
-        path = catalog.file_url_path(stripped)
+        try:
+            path = catalog.file_url_path(stripped)
+        except ValueError:
+            raise TallerError(
+                f"{who}: no es una URL file:// válida. Por ejemplo: file:///home/ana/x.zip."
+            ) from None
     elif scheme is not None and scheme.isascii() and scheme.replace("+", "").isalnum():
         raise TallerError(
             f"{who}: el protocolo «{scheme}://» no se admite; solo http://, https:// y "

@@ -93,7 +93,7 @@ def _copy_http(url: str, out, limit: int, bar, wait: float) -> str:
 
         def expire():  # corta la conexión: la lectura en curso termina con un error
             expired.set()
-            sock = getattr(response.raw.connection, "sock", None)
+            sock = _socket_of(response)
             if sock is not None:
                 import socket
 
@@ -120,6 +120,21 @@ def _copy_http(url: str, out, limit: int, bar, wait: float) -> str:
         if expired.is_set():  # el corte llegó justo al final: lo leído puede estar incompleto
             raise diagnose.TooSlow(seconds, bar.n, bar.total)
         return digest
+
+
+def _socket_of(response):
+    """El socket de una respuesta de requests (urllib3 2), si se encuentra.
+
+    Con la conexión abierta, es el de la conexión; si el servidor la cierra al
+    terminar (HTTP/1.0), http.client la suelta y el socket queda en el archivo
+    del que lee la respuesta.
+    """
+    raw = response.raw
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is None:
+        reader = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    return sock
 
 
 def _copy_local(source: Path, out, limit: int, bar, wait: float) -> str:
