@@ -129,6 +129,8 @@ def manifest_problem(data) -> str | None:
     members = data.get("members")
     if problem is None and not isinstance(members, dict):
         problem = "members no es un objeto"
+    elif problem is None and not members:
+        problem = "members está vacío"
     for name, record in (members or {}).items() if problem is None else ():
         problem = _name_problem(name) or _record_problem(
             f"members[{name!r}]", record, {"size": "size", "sha256": "hex"}

@@ -59,6 +59,8 @@ def number(variable: str, value: str, example: str, *, integer: bool, top: float
             parsed = float(text.replace(",", "."))
     except ValueError:
         parsed = math.nan
+    if parsed == math.inf and text.lstrip("+")[:1].isdigit():  # 1e999: enorme, no «infinito»
+        parsed = top * 2
     kind = "un número entero, 0 o más" if integer else "un número positivo de segundos"
     low_ok = parsed >= 0 if integer else parsed > 0
     if not (math.isfinite(parsed) and low_ok):

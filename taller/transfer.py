@@ -24,6 +24,8 @@ solo cuando hay que descargar algo.
 
 import errno
 import os
+import socket
+import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -71,70 +73,109 @@ def deadline(wait: float, expected: int) -> float:
     return 2 * wait + expected / MIN_RATE
 
 
-def _copy_http(url: str, out, limit: int, bar, wait: float) -> str:
-    import threading
+def _session(sockets: list):
+    """Una sesión de requests que apunta cada socket que abre en `sockets`.
 
+    Así el plazo total (`_copy_http`) puede cortar la conexión también mientras
+    llegan las cabeceras, que requests no deja acotar en conjunto.
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class Plain(HTTPConnection):
+        def connect(self):
+            super().connect()
+            sockets.append(self.sock)
+
+    class Secure(HTTPSConnection):
+        def connect(self):
+            super().connect()
+            sockets.append(self.sock)
+
+    class PlainPool(HTTPConnectionPool):
+        ConnectionCls = Plain
+
+    class SecurePool(HTTPSConnectionPool):
+        ConnectionCls = Secure
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": PlainPool, "https": SecurePool}
+
+    session = requests.Session()
+    session.mount("http://", Adapter())
+    session.mount("https://", Adapter())
+    return session
+
+
+class _Watchdog:
+    """Corta las conexiones de una descarga cuando vence su plazo total."""
+
+    def __init__(self, sockets: list):
+        self.sockets, self.expired, self.timer = sockets, threading.Event(), None
+
+    def arm(self, seconds: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.seconds = seconds
+        self.timer = threading.Timer(max(seconds, 0.01), self._expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _expire(self) -> None:
+        self.expired.set()
+        for sock in list(self.sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+
+def _copy_http(url: str, out, limit: int, bar, wait: float) -> str:
     import requests
     from urllib3.exceptions import ReadTimeoutError
 
-    with requests.get(url, stream=True, timeout=wait) as response:
-        response.raise_for_status()
-        length = response.headers.get("Content-Length", "")
-        expected = limit
-        if length.isdigit():
-            if int(length) > limit:
-                raise files.TooBig(int(length), limit)
-            bar.total = expected = int(length)
-            bar.refresh()
-        elif bar.total:
-            expected = bar.total
-        seconds = deadline(wait, expected)
-        expired = threading.Event()
-
-        def expire():  # corta la conexión: la lectura en curso termina con un error
-            expired.set()
-            sock = _socket_of(response)
-            if sock is not None:
-                import socket
-
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-        watchdog = threading.Timer(seconds, expire)
-        watchdog.daemon = True
-        watchdog.start()
-        try:
+    sockets: list = []
+    watchdog = _Watchdog(sockets)
+    start = time.monotonic()
+    watchdog.arm(deadline(wait, 1 << 14))  # cabeceras: como mucho lo que tardarían 16 KiB
+    try:
+        with _session(sockets) as session, session.get(url, stream=True, timeout=wait) as response:
+            response.raise_for_status()
+            length = response.headers.get("Content-Length", "")
+            expected = limit
+            if length.isdigit():
+                if int(length) > limit:
+                    raise files.TooBig(int(length), limit)
+                bar.total = expected = int(length)
+                bar.refresh()
+            elif bar.total:
+                expected = bar.total
+            watchdog.arm(deadline(wait, expected) - (time.monotonic() - start))
             digest = files.hash_chunks(response.iter_content(_CHUNK), out, limit, bar.update)[1]
-        except Exception as exc:
-            if expired.is_set():
-                raise diagnose.TooSlow(seconds, bar.n, bar.total) from exc
-            if isinstance(exc, requests.ConnectionError):
-                reason = exc.args[0] if exc.args else None
-                if isinstance(reason, ReadTimeoutError) or "Read timed out" in str(exc):
-                    raise diagnose.Stalled() from exc
-            raise
-        finally:
-            watchdog.cancel()
-        if expired.is_set():  # el corte llegó justo al final: lo leído puede estar incompleto
-            raise diagnose.TooSlow(seconds, bar.n, bar.total)
-        return digest
-
-
-def _socket_of(response):
-    """El socket de una respuesta de requests (urllib3 2), si se encuentra.
-
-    Con la conexión abierta, es el de la conexión; si el servidor la cierra al
-    terminar (HTTP/1.0), http.client la suelta y el socket queda en el archivo
-    del que lee la respuesta.
-    """
-    raw = response.raw
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    if sock is None:
-        reader = getattr(getattr(raw, "_fp", None), "fp", None)
-        sock = getattr(getattr(reader, "raw", None), "_sock", None)
-    return sock
+    except Exception as exc:
+        if watchdog.expired.is_set():
+            raise diagnose.TooSlow(time.monotonic() - start, bar.n, bar.total) from exc
+        if isinstance(exc, ValueError) and not isinstance(exc, requests.RequestException):
+            # urllib no entiende la dirección a la que redirige el servidor (IPv6 mal escrita)
+            raise requests.exceptions.InvalidURL(str(exc)) from exc
+        if isinstance(exc, requests.ConnectionError):
+            reason = exc.args[0] if exc.args else None
+            if isinstance(reason, ReadTimeoutError) or "Read timed out" in str(exc):
+                raise diagnose.Stalled() from exc
+        raise
+    finally:
+        watchdog.cancel()
+    if watchdog.expired.is_set():  # el corte llegó justo al final: lo leído puede estar incompleto
+        raise diagnose.TooSlow(time.monotonic() - start, bar.n, bar.total)
+    return digest
 
 
 def _copy_local(source: Path, out, limit: int, bar, wait: float) -> str:

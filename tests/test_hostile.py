@@ -468,6 +468,16 @@ class _Hostile(BaseHTTPRequestHandler):
             self.send_response(401)
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif kind == "slow-headers":  # las cabeceras, un byte cada 0,1 s
+            try:
+                for byte in b"HTTP/1.0 200 OK\r\nX-Lento: " + b"a" * 2000:
+                    if self.server.release.is_set():
+                        return
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
         elif kind == "drip":  # un byte cada 0,1 s: nunca agota TALLER_TIMEOUT
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -527,6 +537,16 @@ NETWORK = [
         "un espejo que envía 1 byte por segundo (`TALLER_TIMEOUT=5`)",
         "drip",
         "es demasiado lenta",
+    ),
+    Case(
+        "un espejo que envía las cabeceras a 1 byte por segundo",
+        "slow-headers",
+        "es demasiado lenta",
+    ),
+    Case(
+        "una redirección a `http://[::1/` (IPv6 mal escrita)",
+        "redirect http://[::1/x.zip",
+        "redirigió la descarga",
     ),
     Case(
         "una redirección a `ftp://…`",
