@@ -701,7 +701,7 @@ def readme_table() -> str:
     ]
     for kind, cases in TABLES:
         for case in cases:
-            said = f"«…{case.expected}…»" if case.expected else "se rehace en silencio"
+            said = f"`…{case.expected}…`" if case.expected else "se rehace en silencio"
             said = said.replace("|", "\\|")
             rows.append(f"| {kind} | {case.shown} | {said} |")
     return "\n".join([*rows, "", END])
