@@ -255,7 +255,7 @@ def _folder(variable: str, value: str, example: str) -> Path:
             )
     except OSError as exc:
         raise TallerError(
-            f"{where} no es una ruta utilizable ({exc.strerror or exc}). Indique una carpeta, "
+            f"{where} no es una ruta utilizable ({edge.reason(exc)}). Indique una carpeta, "
             f"por ejemplo {example}."
         ) from None
     return path

@@ -138,6 +138,26 @@ def address(value: str) -> str:
     return text
 
 
+_ERRNO = {
+    "ENAMETOOLONG": "el nombre es demasiado largo",
+    "EACCES": "no hay permiso",
+    "EPERM": "no hay permiso",
+    "ELOOP": "hay un bucle de enlaces simbólicos",
+    "ENOTDIR": "una parte de la ruta es un archivo, no una carpeta",
+    "EROFS": "el disco es de solo lectura",
+    "ENOSPC": "no queda espacio en el disco",
+    "EIO": "error de lectura del disco",
+}
+
+
+def reason(exc: OSError) -> str:
+    """El motivo de un `OSError`, en español si se conoce."""
+    import errno as codes
+
+    name = codes.errorcode.get(exc.errno or 0, "")
+    return _ERRNO.get(name) or exc.strerror or str(exc)
+
+
 def port(value: int) -> int:
     """Un puerto TCP: 0 (uno libre) a 65535."""
     if not 0 <= value <= 65535:

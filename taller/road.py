@@ -46,6 +46,11 @@ def own_file(text: str) -> catalog.Place | None:
             f"{who}: no es un nombre, una ruta ni una URL válidos (demasiado largo o con "
             'caracteres nulos). Por ejemplo: taller.load("empire_psexec_dcerpc_tcp_svcctl").'
         )
+    if not stripped:
+        raise TallerError(
+            "taller.load recibió un texto vacío. Indique el nombre de un conjunto del catálogo "
+            '(por ejemplo, taller.load("empire_psexec_dcerpc_tcp_svcctl")), una ruta o una URL.'
+        )
     downloaded = False
     scheme = stripped.split("://", 1)[0].lower() if "://" in stripped else None
     if transfer.is_url(stripped):
@@ -76,7 +81,7 @@ def own_file(text: str) -> catalog.Place | None:
         folder = path.is_dir()
     except OSError as exc:  # nombre demasiado largo, permisos...
         raise TallerError(
-            f"{who}: no se puede usar esa ruta ({exc.strerror or exc}). Compruébela."
+            f"{who}: no se puede usar esa ruta ({edge.reason(exc)}). Compruébela."
         ) from None
     if exists and not regular and not folder:
         raise TallerError(

@@ -166,6 +166,8 @@ def test_every_setting_is_validated_at_the_edge(demo, monkeypatch, capsys, tmp_p
 LOAD_ARGUMENTS = [
     Case("`taller.load('a' * 5000)`", "a" * 5000, "demasiado largo"),
     Case("`taller.load('x\\0y')`", "x\0y", "caracteres nulos"),
+    Case("`taller.load('')`", "", "recibió un texto vacío"),
+    Case("`taller.load('y' * 256 + '.zip')`", "y" * 256 + ".zip", "el nombre es demasiado largo"),
     Case("`taller.load('http://[::1/x.zip')`", "http://[::1/x.zip", "IPv6 está mal escrita"),
     Case("`taller.load('http://999.1.1.1/x.zip')`", "http://999.1.1.1/x.zip", "IPv4 válida"),
     Case("`taller.load('http://h:0/x.zip')`", "http://h:0/x.zip", "entre 1 y 65535"),
