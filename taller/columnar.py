@@ -99,6 +99,9 @@ def _read_with_python(path: Path, label: str) -> pa.Table:
             except json.JSONDecodeError as exc:
                 reason = f"no es JSON válido (error en la columna {exc.colno})"
                 raise _bad_line(label, number, reason, not records) from None
+            except RecursionError:
+                reason = "anida objetos o listas a demasiada profundidad para leerla"
+                raise _bad_line(label, number, reason, not records) from None
             if not isinstance(record, dict):
                 raise _bad_line(label, number, "no es un objeto JSON ({...})", not records)
             records.append(record)

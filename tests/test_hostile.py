@@ -74,7 +74,9 @@ def fill(value: str, tmp_path: Path, **extra) -> str:
     fifo = tmp_path / "una-tuberia.json"
     if not fifo.exists():
         os.mkfifo(fifo)
-    return value.format(archivo=plain, fifo=fifo, **extra)
+    deep = tmp_path / "anidado.json"
+    deep.write_text('{"a": 1}\n{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    return value.format(archivo=plain, fifo=fifo, profundo=deep, **extra)
 
 
 # --- 1. Ajustes (variables de entorno) ---------------------------------------
@@ -178,6 +180,11 @@ LOAD_ARGUMENTS = [
     Case("`taller.load` de una tubería (FIFO)", "{fifo}", "no es un archivo normal"),
     Case("`taller.load('/dev/null')`", "/dev/null", "no es un archivo normal"),
     Case("`taller.load('/dev/zero')`", "/dev/zero", "no es un archivo normal"),
+    Case(
+        "un JSON con una línea anidada 100 000 niveles",
+        "{profundo}",
+        "anida objetos o listas a demasiada profundidad",
+    ),
     Case("`taller.load('/no/existe.zip')`", "/no/existe.zip", "No existe el archivo"),
     Case(
         "`taller.load('https://ana:secreta@h:0/x.zip')`",
