@@ -113,7 +113,7 @@ SETTINGS = [
         "TALLER_CACHE_DIR",
     ),
     Case(
-        "`TALLER_BASE_URL=http://[::1/`",
+        "`TALLER_BASE_URL` con una IPv6 sin cerrar el corchete",
         "http://[::1/",
         "la dirección IPv6 está mal escrita",
         "TALLER_BASE_URL",
@@ -170,7 +170,11 @@ LOAD_ARGUMENTS = [
     Case("`taller.load('x\\0y')`", "x\0y", "caracteres nulos"),
     Case("`taller.load('')`", "", "recibió un texto vacío"),
     Case("`taller.load('y' * 256 + '.zip')`", "y" * 256 + ".zip", "el nombre es demasiado largo"),
-    Case("`taller.load('http://[::1/x.zip')`", "http://[::1/x.zip", "IPv6 está mal escrita"),
+    Case(
+        "`taller.load` de una URL con una IPv6 sin cerrar el corchete",
+        "http://[::1/x.zip",
+        "IPv6 está mal escrita",
+    ),
     Case("`taller.load('http://999.1.1.1/x.zip')`", "http://999.1.1.1/x.zip", "IPv4 válida"),
     Case("`taller.load('http://h:0/x.zip')`", "http://h:0/x.zip", "entre 1 y 65535"),
     Case("`taller.load('ftp://h/x.zip')`", "ftp://h/x.zip", "el protocolo «ftp://» no se admite"),
@@ -553,7 +557,7 @@ NETWORK = [
         "es demasiado lenta",
     ),
     Case(
-        "una redirección a `http://[::1/` (IPv6 mal escrita)",
+        "una redirección a una URL con una IPv6 sin cerrar el corchete",
         "redirect http://[::1/x.zip",
         "redirigió la descarga",
     ),
