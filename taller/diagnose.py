@@ -111,8 +111,13 @@ def explain(exc: BaseException, label: str, where: str, own: bool, settings):
         return TallerError(
             f"La descarga de {what} ({where}) es demasiado lenta: en {exc.seconds:.0f} s, el "
             f"plazo total que se le da, llegaron {exc.received}{total} bytes. No se ha "
-            "guardado nada. Inténtelo más tarde o use un espejo más cercano con "
-            "TALLER_BASE_URL (el del aula, `taller servir`)."
+            "guardado nada. "
+            + (
+                "Inténtelo más tarde, o descárguelo por otro medio y cárguelo con su ruta."
+                if own
+                else "Inténtelo más tarde o use un espejo más cercano con TALLER_BASE_URL "
+                "(el del aula, `taller servir`)."
+            )
         )
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         status = exc.response.status_code

@@ -13,7 +13,10 @@ propios dados por URL (`fetch_url`). Cómo se copia:
    atómico): nunca queda un archivo a medias ni manipulado con el nombre
    bueno, ni siquiera si dos procesos descargan lo mismo a la vez.
 3. Los fallos pasajeros (conexión, tiempo de espera, HTTP 5xx, huella) se
-   reintentan; un 404 o un 403 no, porque repetirlos no cambia nada.
+   reintentan (``TALLER_RETRIES``, como mucho 10); un 404 o un 403 no,
+   porque repetirlos no cambia nada. Además de ``TALLER_TIMEOUT`` (cada
+   espera sin datos), cada intento tiene un plazo total (`deadline`) que
+   corta también a un servidor que envía un byte por segundo.
 4. Cualquier fallo se explica en español, con el remedio (`taller.diagnose.explain`), y deja
    la caché como estaba.
 
