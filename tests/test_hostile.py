@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import taller  # noqa: E402
-from taller import cache, catalog, cli, edge, files, road, serve, transfer  # noqa: E402
+from taller import cache, catalog, cli, columnar, edge, files, road, serve, transfer  # noqa: E402
 from taller.errors import TallerError  # noqa: E402
 from test_cache import NAME, Demo  # noqa: E402
 
@@ -79,7 +79,9 @@ def fill(value: str, tmp_path: Path, **extra) -> str:
             os.mkfifo(fifo)
     deep = tmp_path / "anidado.json"
     deep.write_text('{"a": 1}\n{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
-    return value.format(archivo=plain, fifo=fifo, profundo=deep, **extra)
+    objects = tmp_path / "objetos-anidados.json"  # con esto pyarrow agotaba la pila
+    objects.write_text('{"a": ' + '{"b": ' * 50_000 + "1" + "}" * 50_000 + "}\n")
+    return value.format(archivo=plain, fifo=fifo, profundo=deep, objetos=objects, **extra)
 
 
 # --- 1. Ajustes (variables de entorno) ---------------------------------------
@@ -192,6 +194,11 @@ LOAD_ARGUMENTS = [
         "{profundo}",
         "anida objetos o listas a demasiada profundidad",
     ),
+    Case(
+        "un JSON con un objeto anidado 50 000 niveles (antes, el proceso moría)",
+        "{objetos}",
+        "anida objetos o listas a demasiada profundidad",
+    ),
     Case("`taller.load('/no/existe.zip')`", "/no/existe.zip", "No existe el archivo"),
     Case(
         "`taller.load('https://ana:secreta@h:0/x.zip')`",
@@ -235,6 +242,20 @@ def test_edge_url_accepts_or_explains_any_text(text):
         assert str(error).startswith("prueba no es una URL válida")
     else:
         assert parts.hostname and parts.scheme == "http"
+
+
+@settings(max_examples=200)
+@given(
+    depths=st.lists(st.integers(0, 2 * columnar.MAX_DEPTH), min_size=1, max_size=4),
+    kinds=st.sampled_from(["[]", "{}"]),
+)
+def test_nesting_guard_matches_the_real_depth(depths, kinds):
+    """`columnar.too_deep` no se queda corta nunca (es lo que protege a pyarrow)."""
+    opener, closer = kinds
+    key = '"k": ' if opener == "{" else ""
+    lines = ['{"a": ' + (opener + key) * depth + "1" + closer * depth + "}" for depth in depths]
+    content = ("\n".join(lines) + "\n").encode()
+    assert columnar.too_deep(content) == (max(depths) + 1 > columnar.MAX_DEPTH)
 
 
 @settings(max_examples=300)
