@@ -29,6 +29,8 @@ tamaños, nada más.
 
 import json
 import os
+import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -58,19 +60,133 @@ def manifest_path(entry: catalog.Dataset) -> Path:
     return entry.extract_dir / MANIFEST
 
 
-def read_manifest(entry: catalog.Dataset) -> dict | None:
-    """El manifiesto de un conjunto, o None si falta, está dañado o es de otra versión."""
+class Unusable:
+    """Un manifiesto que está pero no vale (dañado o de una versión más nueva).
+
+    Es falso como None (``if not manifest``), y dice qué le pasa en `problem`,
+    para que el aviso al rehacerlo nombre la causa.
+    """
+
+    def __init__(self, problem: str):
+        self.problem = problem
+
+    def __bool__(self) -> bool:
+        return False
+
+
+# Más que esto no es un manifiesto: una carpeta con miles de archivos ocupa ~1 MiB.
+_MAX_MANIFEST = 64 << 20
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _name_problem(name) -> str | None:
+    """Un nombre de archivo del manifiesto debe quedar dentro de la carpeta."""
+    if not isinstance(name, str) or not name or "\0" in name or "\\" in name:
+        return f"el nombre {name!r} no es válido"
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or name.startswith("~"):
+        return f"el nombre {name!r} sale de la carpeta"
+    return None
+
+
+def _record_problem(where: str, record, fields: dict) -> str | None:
+    if not isinstance(record, dict):
+        return f"{where} no es un objeto"
+    for key, kind in fields.items():
+        value = record.get(key)
+        ok = {
+            "hex": isinstance(value, str) and _HEX64.fullmatch(value),
+            "size": type(value) is int and value >= 0,
+            "size?": value is None or (type(value) is int and value >= 0),
+            "int": type(value) is int,
+            "name": _name_problem(value) is None,
+            "text": isinstance(value, str),
+        }[kind]
+        if not ok:
+            return f"{where}.{key} falta o no vale ({value!r:.40})"
+    return None
+
+
+def manifest_problem(data) -> str | None:
+    """Qué le pasa a un manifiesto leído (None si cumple el esquema entero).
+
+    El esquema: ``version`` (`MANIFEST_VERSION`), ``dataset`` (texto),
+    ``archive`` {file, sha256, size}, ``members`` {nombre: {size, sha256}} y,
+    opcional, ``parquet`` {file, size, sha256, format, source, source_sha256}.
+    """
+    if not isinstance(data, dict):
+        return "no es un objeto JSON"
+    version = data.get("version")
+    if type(version) is int and version > MANIFEST_VERSION:
+        return f"es de una versión más nueva del taller (formato {version})"
+    if version != MANIFEST_VERSION or type(version) is not int:
+        return f"version falta o no vale ({version!r:.40})"
+    if not isinstance(data.get("dataset"), str):
+        return "dataset falta o no es texto"
+    problem = _record_problem(
+        "archive", data.get("archive"), {"file": "text", "sha256": "hex", "size": "size?"}
+    )
+    members = data.get("members")
+    if problem is None and not isinstance(members, dict):
+        problem = "members no es un objeto"
+    elif problem is None and not members:
+        problem = "members está vacío"
+    for name, record in (members or {}).items() if problem is None else ():
+        problem = _name_problem(name) or _record_problem(
+            f"members[{name!r}]", record, {"size": "size", "sha256": "hex"}
+        )
+        if problem:
+            break
+    parquet = data.get("parquet")
+    if problem is None and parquet is not None:
+        problem = _record_problem(
+            "parquet",
+            parquet,
+            {
+                "file": "name",
+                "size": "size",
+                "sha256": "hex",
+                "format": "int",
+                "source": "text",
+                "source_sha256": "hex",
+            },
+        )
+    return problem
+
+
+def _nonblocking(path) -> int:
+    return os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+
+
+def read_manifest(entry: catalog.Dataset) -> dict | Unusable | None:
+    """El manifiesto de un conjunto, validado entero contra su esquema (`manifest_problem`).
+
+    None si falta; un `Unusable` (falso, con el motivo) si está dañado, no es
+    un archivo normal o es de una versión más nueva del taller.
+    """
+    path = manifest_path(entry)
     try:
-        data = json.loads(manifest_path(entry).read_bytes())
-        if (
-            data.get("version") != MANIFEST_VERSION
-            or not isinstance(data.get("members"), dict)
-            or "sha256" not in data.get("archive", {})
-        ):
-            return None
-        return data
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        # Como `files.open_regular`, aquí mismo: una tubería no bloquea la lectura.
+        with os.fdopen(_nonblocking(path), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return Unusable("su manifiesto no es un archivo normal")
+            content = handle.read(_MAX_MANIFEST + 1)
+        if len(content) > _MAX_MANIFEST:
+            return Unusable(f"su manifiesto está dañado (mide más de {_MAX_MANIFEST >> 20} MiB)")
+        data = json.loads(content)
+    except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        return None
+    except (OSError, ValueError, RecursionError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "no es JSON"
+        return Unusable(f"su manifiesto está dañado ({reason})")
+    problem = manifest_problem(data)
+    if problem is None:
+        return data
+    if problem.startswith("es de una versión más nueva"):
+        return Unusable(f"su manifiesto {problem}")
+    return Unusable(f"su manifiesto está dañado: {problem}")
 
 
 def new_manifest(entry: catalog.Dataset, members) -> dict:
@@ -111,7 +227,9 @@ def extraction_problem(
     folder = entry.extract_dir
     if not folder.is_dir():
         return "falta la carpeta extraída"
-    if manifest is None:
+    if isinstance(manifest, Unusable):
+        return manifest.problem
+    if not manifest:
         return "no tiene manifiesto (la extrajo una versión anterior del taller o quedó a medias)"
     if manifest["archive"].get("sha256") != entry.sha256:
         return "se extrajo de otro archivo comprimido distinto del del catálogo"
@@ -162,7 +280,7 @@ class ParquetState:
 
 def parquet_state(entry: catalog.Dataset, manifest: dict | None, check_hash: bool = True):
     """¿Se puede confiar en la copia Parquet de `entry`? Compara tamaño y huella."""
-    if manifest is None or manifest["archive"].get("sha256") != entry.sha256:
+    if not manifest or manifest["archive"]["sha256"] != entry.sha256:
         return ParquetState(None, None, "no hay extracción verificada", missing=True)
     record = manifest.get("parquet")
     if not record:
@@ -172,7 +290,9 @@ def parquet_state(entry: catalog.Dataset, manifest: dict | None, check_hash: boo
     path = entry.extract_dir / record.get("file", "")
     if source is None or record.get("source_sha256") != source["sha256"]:
         return ParquetState(path, None, "se hizo de otro JSON")
-    if record.get("format") != PARQUET_FORMAT:
+    if record["format"] > PARQUET_FORMAT:
+        return ParquetState(path, None, "es de una versión más nueva del taller")
+    if record["format"] != PARQUET_FORMAT:
         return ParquetState(path, None, "es de una versión anterior del taller")
     try:
         size = path.stat().st_size
@@ -226,7 +346,7 @@ def survey(root: Path, entries) -> Survey:
     def temporary(path: Path) -> bool:
         if not files.is_temporary(path.name):
             return False
-        (found.stale if files.is_stale(path) else found.busy).append(path)
+        (found.stale if files.is_stale(path, grace=False) else found.busy).append(path)
         return True
 
     def inside(folder: Path, entry) -> None:

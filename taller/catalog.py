@@ -20,14 +20,16 @@ cambiarlas sin reiniciar nada):
   misma estructura que el repositorio de upstream (un espejo); `source_of`
   dice de dónde se copia cada archivo.
 - ``TALLER_TIMEOUT``: segundos sin recibir datos antes de abandonar una
-  descarga (60 por defecto; `timeout`).
-- ``TALLER_RETRIES``: reintentos tras un fallo pasajero (2 por defecto;
-  `retries`).
+  descarga (60 por defecto, una hora como mucho; `timeout`).
+- ``TALLER_RETRIES``: reintentos tras un fallo pasajero (2 por defecto, 10
+  como mucho; `retries`).
+
+Cada valor se valida al leerlo con `taller.edge`: si no vale, el mensaje
+nombra la variable, el valor (sin credenciales) y un ejemplo correcto.
 """
 
 import difflib
 import functools
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ from urllib.request import url2pathname
 
 import yaml
 
+from taller import edge
 from taller.archive import CAPTURE_SUFFIXES
 from taller.errors import TallerError
 
@@ -242,12 +245,50 @@ def cache_dir() -> Path:
     """
     override = os.environ.get("TALLER_CACHE_DIR")
     if override:
-        return Path(override).expanduser()
+        return _folder("TALLER_CACHE_DIR", override, "~/datos-taller")
     if in_clone():
         return REPO_ROOT / "datasets"
     import platformdirs  # solo hace falta fuera de un clon
 
     return Path(platformdirs.user_cache_dir("taller", appauthor=False))
+
+
+def _folder(variable: str, value: str, example: str) -> Path:
+    """Una carpeta de un ajuste: ``~`` expandido, sin nulos, no demasiado larga, no un archivo.
+
+    Está aquí y no en `taller.edge` porque se llama en cada ruta de la caché:
+    así sigue siendo una hoja del camino (véase scripts/trace_road.py).
+    """
+    where = f"La variable {variable}={value!r:.120}"
+    if "\0" in value or len(value) > edge.MAX_TEXT:
+        raise TallerError(
+            f"{where} no es una ruta válida (demasiado larga o con caracteres nulos). "
+            f"Indique una carpeta, por ejemplo {example}."
+        )
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # ~usuario que no existe
+        user = value[1:].split("/", 1)[0].split(os.sep, 1)[0]
+        raise TallerError(
+            f"{where} empieza por «~{user}», pero no existe el usuario «{user}» en este "
+            f"equipo. Escriba la ruta completa, por ejemplo {example}."
+        ) from None
+    probe = path
+    try:
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            kind = "un archivo" if probe.is_file() else "un archivo especial"
+            raise TallerError(
+                f"{where} apunta a {kind} ({probe}), no a una carpeta. Indique una carpeta "
+                f"(se crea si no existe), por ejemplo {example}."
+            )
+    except OSError as exc:
+        raise TallerError(
+            f"{where} no es una ruta utilizable ({edge.reason(exc)}). Indique una carpeta, "
+            f"por ejemplo {example}."
+        ) from None
+    return path
 
 
 def base_url() -> str:
@@ -261,33 +302,19 @@ def _env_value(variable: str) -> str | None:
 
 
 def timeout() -> float:
-    """Segundos de espera sin recibir datos (``TALLER_TIMEOUT``): un número mayor que cero."""
+    """Segundos sin recibir datos (``TALLER_TIMEOUT``): mayor que cero, hasta una hora."""
     value = _env_value("TALLER_TIMEOUT")
     if value is None:
         return DEFAULT_TIMEOUT
-    try:
-        seconds = float(value.replace(",", "."))
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise TallerError(
-            f"La variable TALLER_TIMEOUT={value!r} debe ser un número positivo de segundos, "
-            "mayor que cero y finito (por ejemplo, 60)."
-        )
-    return seconds
+    return edge.number("TALLER_TIMEOUT", value, "60", integer=False, top=edge.MAX_TIMEOUT)
 
 
 def retries() -> int:
-    """Reintentos tras un fallo pasajero (``TALLER_RETRIES``): un entero, 0 o más."""
+    """Reintentos tras un fallo pasajero (``TALLER_RETRIES``): un entero de 0 a 10."""
     value = _env_value("TALLER_RETRIES")
     if value is None:
         return DEFAULT_RETRIES
-    if not value.isdigit():
-        raise TallerError(
-            f"La variable TALLER_RETRIES={value!r} debe ser un número entero, 0 o más "
-            "(por ejemplo, 2)."
-        )
-    return int(value)
+    return int(edge.number("TALLER_RETRIES", value, "2", integer=True, top=edge.MAX_RETRIES))
 
 
 def file_url_path(url: str) -> Path:
@@ -303,17 +330,29 @@ def source_of(entry: Dataset) -> tuple[Path | str, str]:
     """
     base = base_url().strip()
     if base.lower().startswith(("http://", "https://")):
+        edge.url(base, f"TALLER_BASE_URL={edge.shown(base)}", "http://192.168.1.10:8000/")
         url = base.rstrip("/") + "/" + entry.path
         return url, url
     if base.lower().startswith("file:"):
         base = str(file_url_path(base))
     elif "://" in base:
         raise TallerError(
-            f"TALLER_BASE_URL={base!r} no es una URL http:// o https:// ni una carpeta. "
-            "Indique la dirección de un espejo (http://192.168.1.10:8000/) o la ruta de "
-            "una copia de Security-Datasets."
+            f"TALLER_BASE_URL={edge.shown(base)} no es una URL http:// o https:// ni una "
+            "carpeta. Indique la dirección de un espejo (por ejemplo, "
+            "http://192.168.1.10:8000/) o la ruta de una copia de Security-Datasets."
         )
-    root = Path(base).expanduser()
+    if "\0" in base or len(base) > edge.MAX_TEXT:
+        raise TallerError(
+            f"TALLER_BASE_URL={edge.shown(base)} no es una ruta válida (demasiado larga o con "
+            "caracteres nulos). Por ejemplo: /media/usb/Security-Datasets."
+        )
+    try:
+        root = Path(base).expanduser()
+    except RuntimeError:
+        raise TallerError(
+            f"TALLER_BASE_URL={edge.shown(base)} empieza por un «~usuario» que no existe en "
+            "este equipo. Escriba la ruta completa (por ejemplo, /media/usb/Security-Datasets)."
+        ) from None
     if not root.is_dir():
         raise TallerError(
             f"El espejo local no tiene «{entry.name}»: la carpeta «{base}» de "

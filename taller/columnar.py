@@ -58,6 +58,45 @@ def _bad_line(label: str, number: int, reason: str, first: bool) -> TallerError:
     )
 
 
+# Más anidado que esto no se le da al lector de pyarrow: con miles de niveles
+# agota la pila del hilo que lee (menor fuera de Linux) y el proceso muere sin
+# mensaje. Ningún evento real se acerca; el lector de respaldo lo explica con
+# su número de línea.
+MAX_DEPTH = 1000
+
+
+def too_deep(content: bytes) -> bool:
+    """¿Alguna línea anida llaves o corchetes más de `MAX_DEPTH` niveles?
+
+    Anidar D niveles exige una línea de más de 2·D bytes, que contiene entera
+    una ventana alineada de D bytes sin saltos de línea: solo se miran esas
+    líneas, y solo se cuenta nivel a nivel si tienen más de D llaves y
+    corchetes (los de dentro de las cadenas también: puede pasarse, nunca
+    quedarse corta). En los eventos reales cuesta unos milisegundos.
+    """
+    size, position = len(content), 0
+    while position + MAX_DEPTH <= size:
+        if content.find(b"\n", position, position + MAX_DEPTH) != -1:
+            position += MAX_DEPTH
+            continue
+        start = content.rfind(b"\n", 0, position) + 1
+        end = content.find(b"\n", position)
+        end = size if end == -1 else end
+        line = content[start:end]
+        if line.count(b"{") + line.count(b"[") > MAX_DEPTH and _depth(line) > MAX_DEPTH:
+            return True
+        position = end - end % MAX_DEPTH + MAX_DEPTH
+    return False
+
+
+def _depth(line: bytes) -> int:
+    import numpy as np
+
+    step = np.zeros(256, dtype=np.int8)
+    step[[ord("{"), ord("[")]], step[[ord("}"), ord("]")]] = 1, -1
+    return int(np.cumsum(step[np.frombuffer(line, dtype=np.uint8)], dtype=np.int32).max())
+
+
 def _parse_piece(piece: pa.Buffer) -> pa.Table:
     """Lee un trozo de JSON Lines como un único bloque, en un solo hilo."""
     options = pa_json.ReadOptions(use_threads=False, block_size=piece.size + 1)
@@ -99,6 +138,9 @@ def _read_with_python(path: Path, label: str) -> pa.Table:
             except json.JSONDecodeError as exc:
                 reason = f"no es JSON válido (error en la columna {exc.colno})"
                 raise _bad_line(label, number, reason, not records) from None
+            except RecursionError:
+                reason = "anida objetos o listas a demasiada profundidad para leerla"
+                raise _bad_line(label, number, reason, not records) from None
             if not isinstance(record, dict):
                 raise _bad_line(label, number, "no es un objeto JSON ({...})", not records)
             records.append(record)
@@ -134,13 +176,15 @@ def read_json_table(path: Path, label: str) -> pa.Table:
     Si algo falla, la lectura de respaldo dice en qué línea.
     """
     try:
-        content = Path(path).read_bytes()
+        content = files.read_regular(path)
     except IsADirectoryError:
         raise TallerError(f"«{label}» es una carpeta, no un archivo JSON.") from None
     except OSError as exc:
         raise TallerError(f"No se puede leer «{label}»: {exc.strerror or exc}.") from None
     try:
         content.decode("utf-8")
+        if too_deep(content):
+            raise pa.ArrowInvalid("demasiado anidado para el lector de pyarrow")
         table = _read_with_arrow(content)
     except (UnicodeDecodeError, pa.ArrowException):  # línea errónea, tipos mezclados...
         table = _read_with_python(path, label)
@@ -190,7 +234,7 @@ def read_copy(state: cache.ParquetState) -> tuple[pa.Table | None, cache.Parquet
     None y el estado con el problema, para rehacerla.
     """
     try:
-        data = state.path.read_bytes()
+        data = files.read_regular(state.path)
     except OSError:
         data = b""
     if files.hash_chunks([data])[1] != state.sha256:

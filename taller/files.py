@@ -15,10 +15,12 @@ no existe y lleva un minuto sin cambiar (o, si no se puede saber, porque lleva
 `STALE_AFTER` segundos sin cambiar) y la siguiente ejecución lo borra.
 """
 
+import errno
 import functools
 import hashlib
 import os
 import re
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -94,9 +96,34 @@ def chunks_of(handle, size: int = _CHUNK):
     return iter(lambda: handle.read(size), b"")
 
 
+def open_regular(path):
+    """Abre `path` para leer en binario solo si es un archivo normal.
+
+    Una tubería con nombre (FIFO) o un dispositivo bloquearían la lectura para
+    siempre: se abren sin esperar (``O_NONBLOCK``) y se rechazan con un
+    `OSError` cuyo ``strerror`` lo dice en español.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "no es un archivo normal (una tubería, un dispositivo…)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path) -> bytes:
+    """El contenido entero de un archivo normal (véase `open_regular`)."""
+    with open_regular(path) as handle:
+        return handle.read()
+
+
 def sha256(path) -> str:
-    """Huella SHA-256 (hexadecimal) de un archivo, leída por trozos."""
-    with open(path, "rb") as handle:
+    """Huella SHA-256 (hexadecimal) de un archivo normal, leída por trozos."""
+    with open_regular(path) as handle:
         return hash_chunks(chunks_of(handle))[1]
 
 
@@ -147,21 +174,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def is_stale(path: Path, now: float | None = None) -> bool:
+def is_stale(path: Path, now: float | None = None, grace: bool = True) -> bool:
     """¿Es un temporal abandonado por un proceso que ya no existe o que dejó de escribir?
 
     Un proceso que no existe en esta máquina podría existir en otra que comparte
     la caché (un contenedor con la carpeta montada): por eso además se exige que
-    el temporal lleve `DEAD_AFTER` segundos sin cambiar.
+    el temporal lleve `DEAD_AFTER` segundos sin cambiar; ``grace=False`` (lo que
+    hace ``verificar``, a petición de quien la ejecuta) no espera ese minuto.
+    Un temporal con la hora en el futuro no cuenta como recién escrito.
     """
     try:
         age = (now or time.time()) - path.lstat().st_mtime
     except OSError:
         return False
     own = _OWN_TEMPORARY.match(path.name)
-    if own and age > DEAD_AFTER and not _alive(int(own.group(1))):
-        return True
-    return age > STALE_AFTER
+    if own and not _alive(int(own.group(1))):
+        # Una hora en el futuro (un reloj mal puesto, una copia de otro equipo)
+        # no cuenta como «recién escrito»: nadie escribe en el futuro.
+        return not grace or age > DEAD_AFTER or age < -DEAD_AFTER
+    return age > STALE_AFTER or age < -STALE_AFTER
 
 
 def stale_temporaries(folder: Path) -> list[Path]:

@@ -30,6 +30,7 @@ DuckDB y Spark no escriben igual una barra inversa dentro de un texto SQL.
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from taller import cache, catalog, download
 from taller.files import (
     clean_stale_temporaries,
     make_readable,
+    read_regular,
     sha256,
     temporary_name,
     write_atomically,
@@ -171,6 +173,21 @@ def _sources(files_by_name: dict[str, Path]) -> dict[str, list[int]]:
     }
 
 
+def _record_problem(saved) -> str | None:
+    """El esquema de ``caza.json``: {"sha256": hex, "sources": {nombre: [enteros]}}."""
+    if not isinstance(saved, dict) or set(saved) != {"sha256", "sources"}:
+        return "no tiene las claves sha256 y sources"
+    if not (isinstance(saved["sha256"], str) and re.fullmatch(r"[0-9a-f]{64}", saved["sha256"])):
+        return "sha256 no es una huella"
+    sources = saved["sources"]
+    if not isinstance(sources, dict) or not all(
+        isinstance(value, list) and all(type(item) is int for item in value)
+        for value in sources.values()
+    ):
+        return "sources no es {nombre: [enteros]}"
+    return None
+
+
 def hunting_table(files_by_name: dict[str, Path] | None = None) -> Path:
     """Un solo Parquet con las columnas de la caza de todo el corpus.
 
@@ -194,13 +211,18 @@ def hunting_table(files_by_name: dict[str, Path] | None = None) -> Path:
     sources = _sources(files_by_name)
     if target.exists():
         try:
-            saved = json.loads(record.read_text(encoding="utf-8"))
+            saved = json.loads(read_regular(record))
+            problem = _record_problem(saved)
+            if problem:
+                raise ValueError(problem)
             if saved["sources"] == sources and saved["sha256"] == sha256(target):
                 return target
             if saved["sources"] == sources:
                 cache.notice(f"la tabla de caza {target} estaba dañada; se rehace.")
-        except (OSError, ValueError, KeyError, TypeError):
-            cache.notice(f"la tabla de caza {target} no tiene registro válido; se rehace.")
+        except (OSError, ValueError, RecursionError):
+            cache.notice(
+                f"el registro de la tabla de caza ({record}) está dañado o falta; se rehace."
+            )
     folder.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(folder)
     scratch = temporary_name(folder, ".parquet")

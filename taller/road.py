@@ -28,7 +28,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from taller import archive, cache, catalog, columnar, download, files, transfer
+from taller import archive, cache, catalog, columnar, download, edge, files, transfer
 from taller.errors import TallerError
 
 
@@ -40,26 +40,72 @@ def own_file(text: str) -> catalog.Place | None:
     busque en el catálogo.
     """
     stripped = text.strip()
+    who = f"taller.load({edge.shown(text)})"
+    if len(text) > edge.MAX_TEXT or "\0" in text:
+        raise TallerError(
+            f"{who}: no es un nombre, una ruta ni una URL válidos (demasiado largo o con "
+            'caracteres nulos). Por ejemplo: taller.load("empire_psexec_dcerpc_tcp_svcctl").'
+        )
+    if not stripped:
+        raise TallerError(
+            "taller.load recibió un texto vacío. Indique el nombre de un conjunto del catálogo "
+            '(por ejemplo, taller.load("empire_psexec_dcerpc_tcp_svcctl")), una ruta o una URL.'
+        )
     downloaded = False
+    scheme = stripped.split("://", 1)[0].lower() if "://" in stripped else None
     if transfer.is_url(stripped):
+        edge.url(stripped, who, "https://servidor.example/datos/ataque.zip")
         path, downloaded = transfer.fetch_url(stripped), True
     elif stripped.lower().startswith("file:"):
-        path = catalog.file_url_path(stripped)
+        try:
+            path = catalog.file_url_path(stripped)
+        except ValueError:
+            raise TallerError(
+                f"{who}: no es una URL file:// válida. Por ejemplo: file:///home/ana/x.zip."
+            ) from None
+    elif scheme is not None and scheme.isascii() and scheme.replace("+", "").isalnum():
+        raise TallerError(
+            f"{who}: el protocolo «{scheme}://» no se admite; solo http://, https:// y "
+            'file://, o una ruta. Por ejemplo: taller.load("https://servidor.example/x.zip").'
+        )
     else:
-        path = Path(text).expanduser()
-    if not path.is_file():
-        if path.is_dir() and stripped:
+        try:
+            path = Path(text).expanduser()
+        except RuntimeError:  # ~usuario que no existe
+            raise TallerError(
+                f"{who}: la ruta empieza por un «~usuario» que no existe en este equipo. "
+                "Escriba la ruta completa (por ejemplo, /home/ana/x.zip)."
+            ) from None
+    try:
+        regular, exists = path.is_file(), path.exists()
+        folder = path.is_dir()
+    except OSError as exc:  # nombre demasiado largo, permisos...
+        raise TallerError(
+            f"{who}: no se puede usar esa ruta ({edge.reason(exc)}). Compruébela."
+        ) from None
+    if exists and not regular and not folder:
+        raise TallerError(
+            f"«{edge.redact(text)}» no es un archivo normal (es una tubería, un dispositivo o "
+            "un enlace roto). Indique un archivo .zip, .tar.gz o .json."
+        )
+    if not regular:
+        if folder and stripped:
             raise TallerError(
                 f"«{text}» es una carpeta, no un archivo. Indique el archivo .zip, .tar.gz "
                 "o .json que quiere cargar (o el nombre de un conjunto del catálogo)."
             )
         looks_like_file = text.lower().endswith(transfer.OWN_SUFFIXES)
         if looks_like_file or "/" in text or os.sep in text:
-            raise TallerError(f"No existe el archivo «{text}». Compruebe la ruta.")
+            raise TallerError(f"No existe el archivo «{edge.redact(text)}». Compruebe la ruta.")
         return None
+    if not downloaded and not path.name.lower().endswith(transfer.OWN_SUFFIXES):
+        raise TallerError(
+            f"«{path.name}» no es un .zip, .tar.gz ni .json: no se sabe cómo cargarlo "
+            "(¿es el archivo correcto?)."
+        )
     name = path.name.split("-", 1)[1] if downloaded else path.name
     try:
-        with open(path, "rb") as handle:
+        with files.open_regular(path) as handle:
             size, digest = files.hash_chunks(files.chunks_of(handle))
     except OSError as exc:
         raise TallerError(f"No se puede leer «{name}»: {exc.strerror or exc}.") from None
@@ -147,6 +193,11 @@ def _road(entry, want_path: bool):
         if table is not None:
             return state.path, table
     if entry.path is None:  # un archivo propio
+        if isinstance(manifest, cache.Unusable):
+            cache.notice(
+                f"la copia Parquet de «{entry.name}» no era fiable ({manifest.problem}); "
+                "se rehace a partir del archivo."
+            )
         with _own_source(entry) as source:
             return columnar.build(entry, manifest, state, source)
     return columnar.build(entry, manifest, state, download.json_source)

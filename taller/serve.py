@@ -15,7 +15,12 @@ y es de solo lectura y deliberadamente estrecho:
   ninguna parte: todo lo que no está en la lista recibe un 404.
 - Un archivo de la caché que sea un enlace simbólico, o que por cualquier otro
   camino esté fuera de la caché, no se sirve.
-- Solo responde a GET y HEAD.
+- Antes de enviar un archivo se comprueba que no ha cambiado desde que se
+  verificó (inodo, tamaño y fecha); si cambió, se vuelve a calcular su huella
+  y, si ya no es la del catálogo, no se sirve.
+- Solo responde a GET y HEAD. Aguanta un aula: una cola de conexiones para
+  más de 60 asistentes a la vez y un plazo (`CLIENT_TIMEOUT`) para quien se
+  conecta y no pide nada o lee muy despacio.
 """
 
 import os
@@ -26,12 +31,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from taller import catalog
+from taller import catalog, edge
 from taller.files import sha256
 
 DEFAULT_ADDRESS = "0.0.0.0"  # todas las interfaces: el espejo es para la red del aula
 DEFAULT_PORT = 8000
 _CHUNK = 1 << 16
+# Segundos que se espera a un cliente callado (petición a medias o lectura parada).
+CLIENT_TIMEOUT = 30
+# Conexiones en cola antes de que el sistema rechace más: un aula de 60 a la vez.
+BACKLOG = 128
 _TYPES = {".zip": "application/zip", ".gz": "application/gzip"}
 _NOT_FOUND = (
     "No está en el catálogo del taller. Este espejo solo sirve los conjuntos de "
@@ -72,13 +81,40 @@ def servable_files(root: Path | None = None) -> tuple[dict[str, Path], list[str]
         if sha256(real) != entry.sha256:
             problems.append(f"{entry.name}: su SHA-256 no coincide con el catálogo; no se sirve")
             continue
-        files["/datasets/" + entry.relative_path] = real
+        files["/datasets/" + entry.relative_path] = Servable(real, entry.sha256, _stamp(real))
     return files, problems
+
+
+def _stamp(path: Path) -> tuple:
+    info = path.stat()
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+class Servable:
+    """Un archivo verificado del espejo: su ruta, su huella y cómo era al verificarlo."""
+
+    def __init__(self, path: Path, digest: str, stamp: tuple):
+        self.path, self.digest, self.stamp = path, digest, stamp
+
+    def still_good(self) -> bool:
+        """¿Sigue siendo el archivo que se verificó? Si cambió, se vuelve a verificar."""
+        try:
+            if self.path.is_symlink() or not self.path.is_file():
+                return False
+            stamp = _stamp(self.path)
+            if stamp != self.stamp:
+                if sha256(self.path) != self.digest:
+                    return False
+                self.stamp = stamp
+        except OSError:
+            return False
+        return True
 
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "taller-espejo"
     sys_version = ""
+    timeout = CLIENT_TIMEOUT  # socket.settimeout de cada conexión
 
     def log_message(self, format, *args):
         sys.stderr.write(f"{self.address_string()} · {format % args}\n")
@@ -87,10 +123,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         target = self.server.files.get(path)
         # Se vuelve a comprobar en cada petición: que nadie haya cambiado el
-        # archivo por un enlace simbólico desde que arrancó el espejo.
-        if target is None or target.is_symlink() or not target.is_file():
+        # archivo (ni por un enlace simbólico) desde que arrancó el espejo.
+        if target is None or not target.still_good():
             return None
-        return target
+        return target.path
 
     def _answer(self, send_body: bool) -> None:
         target = self._target()
@@ -123,7 +159,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code, message=None, explain=None):
         # Las respuestas de error de http.server (405, 400...) van en inglés y en HTML.
-        body = f"Error {int(code)}: el espejo del taller solo admite GET y HEAD.\n".encode()
+        reason = _ERRORS.get(int(code), "la petición no es válida")
+        body = f"Error {int(code)}: {reason}.\n".encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -133,13 +170,48 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+_ERRORS = {
+    400: "la petición no es HTTP válida",
+    408: "la petición tardó demasiado en llegar",
+    414: "la dirección pedida es demasiado larga",
+    431: "las cabeceras de la petición son demasiado grandes",
+    501: "el espejo del taller solo admite GET y HEAD",
+    505: "versión de HTTP no admitida",
+}
+
+
 class MirrorServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = BACKLOG  # listen(): el valor por defecto (5) no da para un aula
 
     def __init__(self, address: str, port: int, files: dict[str, Path]):
         self.address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
         super().__init__((address, port), _Handler)
         self.files = files
+
+
+def _listen_problem(exc: OSError, address: str, port: int) -> str:
+    """Por qué no se puede escuchar, con el remedio de esa causa."""
+    import errno
+
+    where = f"{address}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"el puerto {port} ya está en uso en {address}. Elija otro con --puerto (p. ej. 8001)."
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"no hay permiso para escuchar en {where} (los puertos por debajo de 1024 exigen "
+            "privilegios). Elija otro con --puerto (p. ej. 8000)."
+        )
+    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+        return (
+            f"la dirección {address} no es de este equipo (o no existe). Use 0.0.0.0 (todas "
+            "las interfaces) o una de sus direcciones: "
+            + (", ".join(lan_addresses()) or "127.0.0.1")
+            + "."
+        )
+    return f"no se puede escuchar en {where} ({exc.strerror or exc})."
 
 
 def lan_addresses() -> list[str]:
@@ -172,6 +244,7 @@ def urls(address: str, port: int) -> list[str]:
 
 def serve(address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> int:
     """Sirve la caché verificada hasta Ctrl+C; devuelve el código de salida."""
+    address, port = edge.address(address), edge.port(port)
     root = catalog.cache_dir()
     print(f"Comprobando la caché {root}…", flush=True)
     files, problems = servable_files(root)
@@ -187,11 +260,7 @@ def serve(address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> int:
     try:
         server = MirrorServer(address, port, files)
     except OSError as exc:
-        print(
-            f"Error: no se puede escuchar en {address}:{port} ({exc.strerror}). "
-            "Elija otro puerto con --puerto.",
-            file=sys.stderr,
-        )
+        print(f"Error: {_listen_problem(exc, address, port)}", file=sys.stderr)
         return 1
     port = server.server_address[1]
     lessons = {"/datasets/" + entry.relative_path for entry in catalog.selection()}

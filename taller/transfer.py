@@ -13,8 +13,11 @@ propios dados por URL (`fetch_url`). Cómo se copia:
    atómico): nunca queda un archivo a medias ni manipulado con el nombre
    bueno, ni siquiera si dos procesos descargan lo mismo a la vez.
 3. Los fallos pasajeros (conexión, tiempo de espera, HTTP 5xx, huella) se
-   reintentan; un 404 o un 403 no, porque repetirlos no cambia nada.
-4. Cualquier fallo se explica en español, con el remedio (`_explain`), y deja
+   reintentan (``TALLER_RETRIES``, como mucho 10); un 404 o un 403 no,
+   porque repetirlos no cambia nada. Además de ``TALLER_TIMEOUT`` (cada
+   espera sin datos), cada intento tiene un plazo total (`deadline`) que
+   corta también a un servidor que envía un byte por segundo.
+4. Cualquier fallo se explica en español, con el remedio (`taller.diagnose.explain`), y deja
    la caché como estaba.
 
 Los ajustes (``TALLER_TIMEOUT``, ``TALLER_RETRIES``) se leen en
@@ -22,12 +25,15 @@ Los ajustes (``TALLER_TIMEOUT``, ``TALLER_RETRIES``) se leen en
 solo cuando hay que descargar algo.
 """
 
+import errno
 import os
+import socket
+import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from taller import archive, cache, catalog, files
+from taller import archive, cache, catalog, diagnose, files
 from taller.errors import TallerError
 
 # Sin tamaño conocido (una URL propia), como mucho esto.
@@ -40,20 +46,6 @@ OWN_SUFFIXES = (*catalog.ARCHIVE_SUFFIXES, ".jsonl", ".json")
 def is_url(location: str) -> bool:
     """¿Es una URL http:// o https://?"""
     return location.lower().startswith(("http://", "https://"))
-
-
-class _Stalled(Exception):
-    """El servidor dejó de enviar datos a mitad del cuerpo."""
-
-
-class _Mismatch(Exception):
-    """La huella de lo recibido no es la del catálogo."""
-
-
-class _NotFoundLocally(Exception):
-    def __init__(self, path: Path):
-        super().__init__(str(path))
-        self.path = path
 
 
 def _bar(label: str, total: int | None):
@@ -69,32 +61,135 @@ def _bar(label: str, total: int | None):
     )
 
 
+# Ritmo mínimo que se exige a una descarga entera: por debajo, se abandona.
+MIN_RATE = 16 << 10  # 16 KiB/s
+
+
+def deadline(wait: float, expected: int) -> float:
+    """Plazo total, en segundos, de una descarga de `expected` bytes.
+
+    `wait` (``TALLER_TIMEOUT``) solo acota cada espera sin datos: un servidor
+    que envía un byte por segundo nunca la agota. El plazo total exige además
+    un ritmo mínimo (`MIN_RATE`): 17 KB con ``TALLER_TIMEOUT=5`` tienen unos
+    6 s; el archivo más grande del catálogo, unos minutos.
+    """
+    return 2 * wait + expected / MIN_RATE
+
+
+def _session(sockets: list):
+    """Una sesión de requests que apunta cada socket que abre en `sockets`.
+
+    Así el plazo total (`_copy_http`) puede cortar la conexión también mientras
+    llegan las cabeceras, que requests no deja acotar en conjunto.
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class Plain(HTTPConnection):
+        def connect(self):
+            super().connect()
+            sockets.append(self.sock)
+
+    class Secure(HTTPSConnection):
+        def connect(self):
+            super().connect()
+            sockets.append(self.sock)
+
+    class PlainPool(HTTPConnectionPool):
+        ConnectionCls = Plain
+
+    class SecurePool(HTTPSConnectionPool):
+        ConnectionCls = Secure
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": PlainPool, "https": SecurePool}
+
+    session = requests.Session()
+    session.mount("http://", Adapter())
+    session.mount("https://", Adapter())
+    return session
+
+
+class _Watchdog:
+    """Corta las conexiones de una descarga cuando vence su plazo total."""
+
+    def __init__(self, sockets: list):
+        self.sockets, self.expired, self.timer = sockets, threading.Event(), None
+
+    def arm(self, seconds: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.seconds = seconds
+        self.timer = threading.Timer(max(seconds, 0.01), self._expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _expire(self) -> None:
+        self.expired.set()
+        for sock in list(self.sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+
 def _copy_http(url: str, out, limit: int, bar, wait: float) -> str:
     import requests
     from urllib3.exceptions import ReadTimeoutError
 
-    with requests.get(url, stream=True, timeout=wait) as response:
-        response.raise_for_status()
-        length = response.headers.get("Content-Length", "")
-        if length.isdigit():
-            if int(length) > limit:
-                raise files.TooBig(int(length), limit)
-            bar.total = int(length)
-            bar.refresh()
-        try:
-            return files.hash_chunks(response.iter_content(_CHUNK), out, limit, bar.update)[1]
-        except requests.ConnectionError as exc:
+    sockets: list = []
+    watchdog = _Watchdog(sockets)
+    start = time.monotonic()
+    watchdog.arm(deadline(wait, 1 << 14))  # cabeceras: como mucho lo que tardarían 16 KiB
+    try:
+        with _session(sockets) as session, session.get(url, stream=True, timeout=wait) as response:
+            response.raise_for_status()
+            length = response.headers.get("Content-Length", "")
+            expected = limit
+            if length.isdigit():
+                if int(length) > limit:
+                    raise files.TooBig(int(length), limit)
+                bar.total = expected = int(length)
+                bar.refresh()
+            elif bar.total:
+                expected = bar.total
+            watchdog.arm(deadline(wait, expected) - (time.monotonic() - start))
+            digest = files.hash_chunks(response.iter_content(_CHUNK), out, limit, bar.update)[1]
+    except Exception as exc:
+        if watchdog.expired.is_set():
+            raise diagnose.TooSlow(time.monotonic() - start, bar.n, bar.total) from exc
+        if isinstance(exc, ValueError) and not isinstance(exc, requests.RequestException):
+            # urllib no entiende la dirección a la que redirige el servidor (IPv6 mal escrita)
+            raise requests.exceptions.InvalidURL(str(exc)) from exc
+        if isinstance(exc, requests.ConnectionError):
             reason = exc.args[0] if exc.args else None
             if isinstance(reason, ReadTimeoutError) or "Read timed out" in str(exc):
-                raise _Stalled() from exc
-            raise
+                raise diagnose.Stalled() from exc
+        raise
+    finally:
+        watchdog.cancel()
+    if watchdog.expired.is_set():  # el corte llegó justo al final: lo leído puede estar incompleto
+        raise diagnose.TooSlow(time.monotonic() - start, bar.n, bar.total)
+    return digest
 
 
 def _copy_local(source: Path, out, limit: int, bar, wait: float) -> str:
     try:
-        handle = open(source, "rb")  # noqa: SIM115 (se cierra abajo)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        raise _NotFoundLocally(source) from None
+        handle = files.open_regular(source)
+    except (FileNotFoundError, NotADirectoryError):
+        raise diagnose.NotFoundLocally(source) from None
+    except (IsADirectoryError, OSError) as exc:
+        if isinstance(exc, IsADirectoryError) or exc.errno == errno.EINVAL:
+            raise diagnose.NotFoundLocally(source, special=True) from None
+        raise
     with handle:
         size = os.fstat(handle.fileno()).st_size
         if size > limit:
@@ -117,7 +212,7 @@ def _retriable(exc: BaseException) -> bool:
         | requests.exceptions.InvalidSchema,
     ):
         return False
-    return isinstance(exc, _Mismatch | _Stalled | requests.RequestException)
+    return isinstance(exc, diagnose.Mismatch | diagnose.Stalled | requests.RequestException)
 
 
 def _download(source, target: Path, label: str, sha256, limit: int, check, size, settings):
@@ -137,7 +232,7 @@ def _download(source, target: Path, label: str, sha256, limit: int, check, size,
                 copy = _copy_local if isinstance(source, Path) else _copy_http
                 digest = copy(source, out, limit, bar, wait)
             if sha256 and digest != sha256:
-                raise _Mismatch()
+                raise diagnose.Mismatch()
             if check:
                 check(scratch)
             files.publish(scratch, target)
@@ -149,126 +244,6 @@ def _download(source, target: Path, label: str, sha256, limit: int, check, size,
             raise
         finally:
             scratch.unlink(missing_ok=True)
-
-
-def _explain(exc: BaseException, label: str, where: str, own: bool, settings):
-    """Traduce un fallo de descarga a un mensaje en español con el remedio.
-
-    `own` es True si la dirección la dio el alumno (una URL fuera del catálogo):
-    entonces el remedio no es revisar ``TALLER_BASE_URL`` sino su URL.
-    """
-    import requests
-
-    what = f"«{label}»"
-    origin = (
-        "Compruebe la URL."
-        if own
-        else "Compruebe que TALLER_BASE_URL apunta a un espejo con la misma estructura "
-        "que Security-Datasets."
-    )
-    if isinstance(exc, files.TooBig):
-        return TallerError(
-            f"El origen envió más de {exc.limit} bytes para {what}, más de lo que puede "
-            f"ocupar ({where}). Se ha detenido la descarga y no se ha guardado nada. "
-            + (
-                "Compruebe que la URL es la de un conjunto de datos."
-                if own
-                else "Revise el origen (TALLER_BASE_URL): no sirve el archivo del catálogo."
-            )
-        )
-    if isinstance(exc, _Mismatch):
-        return TallerError(
-            f"El archivo recibido para {what} no coincide con su huella SHA-256 del "
-            "catálogo: llegó incompleto, dañado o manipulado, y no se ha guardado. "
-            "Vuelva a descargarlo; si se repite, revise el origen (TALLER_BASE_URL)."
-        )
-    if isinstance(exc, _NotFoundLocally):
-        return TallerError(
-            f"El espejo local no tiene {what}: falta {exc.path}. Compruebe que "
-            "TALLER_BASE_URL apunta a una copia de Security-Datasets."
-        )
-    if isinstance(exc, _Stalled):
-        return TallerError(
-            f"El servidor dejó de enviar datos durante más de {settings[0]:g} s a mitad "
-            f"de la descarga de {what} ({where}). No se ha guardado nada. Inténtelo de nuevo, "
-            "aumente TALLER_TIMEOUT o use un espejo local con TALLER_BASE_URL."
-        )
-    if isinstance(exc, requests.HTTPError) and exc.response is not None:
-        status = exc.response.status_code
-        if status in (404, 410):
-            return TallerError(f"El servidor no tiene {what} (HTTP {status} en {where}). {origin}")
-        if status < 500:
-            return TallerError(
-                f"El servidor rechazó la descarga de {what} (HTTP {status} en {where}). {origin}"
-            )
-        count = settings[1]
-        after = (
-            ""
-            if count == 0
-            else (
-                ", también tras 1 reintento"
-                if count == 1
-                else f", también tras {count} reintentos"
-            )
-        )
-        return TallerError(
-            f"El servidor respondió con un error HTTP {status} al descargar {what} "
-            f"({where}){after}. Inténtelo más tarde o use un espejo local con TALLER_BASE_URL."
-        )
-    if isinstance(exc, requests.TooManyRedirects):
-        return TallerError(
-            f"El servidor redirige una y otra vez sin entregar {what} ({where}): "
-            f"demasiadas redirecciones. {origin}"
-        )
-    if isinstance(
-        exc,
-        requests.exceptions.InvalidURL
-        | requests.exceptions.MissingSchema
-        | requests.exceptions.InvalidSchema
-        | requests.exceptions.InvalidHeader,
-    ):
-        return TallerError(
-            f"«{where}» no es una URL válida para descargar {what}. "
-            + (
-                "Compruebe cómo está escrita."
-                if own
-                else "Compruebe cómo está escrita TALLER_BASE_URL (p. ej. http://192.168.1.10:8000/)."
-            )
-        )
-    if isinstance(exc, requests.Timeout):
-        return TallerError(
-            f"El servidor tardó más de {settings[0]:g} s en responder al descargar {what} "
-            f"({where}). Inténtelo de nuevo, aumente TALLER_TIMEOUT o use un espejo local "
-            "con TALLER_BASE_URL."
-        )
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return TallerError(
-            f"La descarga de {what} se cortó antes de terminar ({where}). No se ha "
-            "guardado nada; vuelva a intentarlo."
-        )
-    if isinstance(exc, requests.ConnectionError):
-        host = urlsplit(where).netloc
-        return TallerError(
-            f"No se pudo conectar con {host} para descargar {what}. ¿Está sin conexión? "
-            + (
-                "Compruebe también la URL."
-                if own
-                else "Si el instructor ofrece un espejo local, indíquelo con la variable "
-                "TALLER_BASE_URL (una URL como http://192.168.1.10:8000/ o una carpeta)."
-            )
-        )
-    if isinstance(exc, requests.RequestException):
-        return TallerError(
-            f"No se pudo descargar {what} desde {where} (error de red inesperado: "
-            f"{type(exc).__name__}). Vuelva a intentarlo."
-        )
-    if isinstance(exc, OSError):
-        return TallerError(
-            f"No se pudo guardar {what} en la caché ({catalog.cache_dir()}): "
-            f"{exc.strerror or exc}. Compruebe el espacio libre y los permisos, o elija otra "
-            "carpeta con TALLER_CACHE_DIR."
-        )
-    return None
 
 
 def retrieve(
@@ -304,7 +279,11 @@ def retrieve(
                 folder.rmdir()
             except OSError:
                 break
-        error = exc if isinstance(exc, TallerError) else _explain(exc, label, where, own, settings)
+        error = (
+            exc
+            if isinstance(exc, TallerError)
+            else diagnose.explain(exc, label, where, own, settings)
+        )
         if error is None:
             raise
         if damaged:
