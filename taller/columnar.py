@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from taller import cache, catalog, download, files
+from taller import cache, catalog, download, files, shapes
 from taller.errors import TallerError
 
 # Un archivo menor que esto se lee de una vez: partirlo no compensa.
@@ -142,12 +142,30 @@ def read_json_table(path: Path, label: str) -> pa.Table:
         raise TallerError(f"No se puede leer «{label}»: {exc.strerror or exc}.") from None
     try:
         content.decode("utf-8")
-        table = _read_with_arrow(content)
-    except (UnicodeDecodeError, pa.ArrowException):  # línea errónea, tipos mezclados...
-        table = _read_with_python(path, label)
+        # Columnas de tipos mezclados: texto, sin salir de pyarrow (`taller.shapes`).
+        table = shapes.read_json_bytes(content, parse=_read_with_arrow)
+    except (UnicodeDecodeError, pa.ArrowException, shapes.MixedTypes):  # línea errónea...
+        table = _read_document(content) or _read_with_python(path, label)
     if table.num_rows == 0:
         raise TallerError(f"«{label}» está vacío: no contiene ningún evento.")
-    return table
+    return shapes.normalize(table)  # Log Analytics, CloudTrail...: véase `taller.shapes`
+
+
+def _read_document(content: bytes) -> pa.Table | None:
+    """Un documento JSON entero con una lista de objetos (``[...]`` o CloudTrail)."""
+    if content.lstrip()[:1] not in (b"[", b"{"):
+        return None
+    try:
+        records = shapes.records_of_document(json.loads(content))
+    except (ValueError, RecursionError):
+        return None
+    if records is None:
+        return None
+    lines = "\n".join(json.dumps(record, ensure_ascii=False) for record in records)
+    try:
+        return shapes.read_json_bytes(lines.encode())
+    except (pa.ArrowException, shapes.MixedTypes):
+        return None
 
 
 # --- Copia Parquet ------------------------------------------------------------

@@ -1,0 +1,334 @@
+"""Las formas en que Security-Datasets publica sus datos, y la tabla de cada una.
+
+`taller.load` da a cada forma un resultado definido:
+
+==========================  =================================================
+Lo que hay en el archivo    Resultado
+==========================  =================================================
+eventos de Windows en JSON  una fila por evento, tal cual (``@timestamp``,
+Lines (Sysmon, Security…)   ``Hostname``, ``Channel``, ``EventID``…)
+exportación de un área de   aplanada en las mismas columnas que los demás
+trabajo de Log Analytics    eventos de Windows: ``Hostname`` (de
+(Microsoft Sentinel):       ``Computer``), ``Channel`` (o ``EventLog``),
+``Computer``,               ``EventID``, ``TimeGenerated`` (la hora del
+``TimeGenerated`` y         evento, en UTC) y cada campo de ``EventData``
+``EventData``               (un objeto JSON o el XML de Windows escrito como
+                            texto) en su propia columna; ``EventData`` deja
+                            de estar. ``EventData_dynamic`` (una lista sin
+                            nombres de campo) se conserva entera, como texto:
+                            sin nombres no hay columnas que crear
+tablas de la nube (AWS,     los eventos que son, una fila por evento; un
+Azure AD, Microsoft 365)    documento CloudTrail (``{"Records": [...]}``) o
+y de Linux en JSON          una lista JSON (``[{...}, ...]``) se convierten
+                            en una fila por elemento
+registros de Zeek           un registro (``conn.log``, en TSV o en JSON) se
+                            carga como la tabla que es; un archivo comprimido
+                            con varios se rechaza con la lista de registros,
+                            para cargarlos uno a uno
+capturas de red (``.cap``,  se rechazan: no son tablas; el mensaje dice que
+``.pcap``, ``.pcapng``)     se abren con Wireshark o tshark, o se convierten
+                            en registros con Zeek
+==========================  =================================================
+
+Aquí también está la lectura rápida del JSON Lines (`read_json_bytes`): el
+lector de pyarrow no admite una columna que mezcla números y texto (siete
+eventos de Application escriben ``EventID`` como texto en algunos conjuntos
+compuestos) y convierte los enteros de más de 64 bits en decimales. En vez de
+leer el archivo entero con Python, se ponen entre comillas los valores de esa
+columna (o de esos enteros enormes) y pyarrow vuelve a leerlo: la columna sale
+como texto y el resto, con sus tipos.
+"""
+
+import html
+import json
+import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+CAPTURE_SUFFIXES = (".cap", ".pcap", ".pcapng")
+ZEEK_SUFFIXES = (".log",)
+_PARSE_OPTIONS = pa_json.ParseOptions(unexpected_field_behavior="infer")
+_CHANGED = re.compile(
+    r"Column\(/([^)/]+)\) changed from (\w+) to (\w+)"  # dentro de un trozo
+    r"|Field (\S+) has incompatible types: (\w+) vs (\w+)"  # al unir los trozos
+)
+# Un entero de 20 cifras o más (o de 19 que pase de 2^63 - 1) no cabe en int64.
+_HUGE_INTEGER = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:\s*-?(\d{19,})\s*[,}\]]')
+_XML_DATA = re.compile(r'<Data Name="([^"]+)"\s*>([^<]*)</Data>|<Data Name="([^"]+)"\s*/>')
+_MAX_RETRIES = 50
+
+
+class MixedTypes(Exception):
+    """Una columna anidada mezcla tipos: pyarrow no la puede leer ni arreglando comillas."""
+
+
+def _quote_values(content: bytes, key: str) -> bytes:
+    """Pone entre comillas los números y booleanos de ``"key": …`` en todo el texto."""
+    name = re.escape(json.dumps(key).encode())
+    pattern = re.compile(rb"(" + name + rb"\s*:\s*)(-?\d[\d.eE+-]*|true|false)(?=\s*[,}])")
+    return pattern.sub(rb'\1"\2"', content)
+
+
+def _huge_keys(content: bytes) -> set[str]:
+    keys = set()
+    for match in _HUGE_INTEGER.finditer(content):
+        if int(match.group(2)) > 2**63 - 1:
+            keys.add(json.loads(b'"' + match.group(1) + b'"'))
+    return keys
+
+
+def parse_block(content: bytes) -> pa.Table:
+    """Lee un bloque de JSON Lines con pyarrow, en un solo hilo y de una vez."""
+    options = pa_json.ReadOptions(use_threads=False, block_size=len(content) + 1)
+    return pa_json.read_json(
+        pa.BufferReader(pa.py_buffer(content)), read_options=options, parse_options=_PARSE_OPTIONS
+    )
+
+
+def read_json_bytes(content: bytes, parse=parse_block) -> pa.Table:
+    """JSON Lines a tabla de Arrow, con las columnas de tipos mezclados como texto.
+
+    `parse` lee los bytes (por defecto, de una vez; `taller.columnar` lo hace
+    en paralelo). Si pyarrow se queja de que una columna cambia de número (o
+    booleano) a texto, se entrecomillan sus valores y se vuelve a leer; lo
+    mismo con los enteros que no caben en 64 bits, que así no se convierten en
+    decimales. Lanza `pa.ArrowException` o `MixedTypes` si no hay arreglo.
+    """
+    quoted: set[str] = set()
+    for key in _huge_keys(content) if b'"' in content else ():
+        content = _quote_values(content, key)
+        quoted.add(key)
+    for _ in range(_MAX_RETRIES):
+        try:
+            return parse(content)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            match = _CHANGED.search(str(exc))
+            if match is None:
+                raise
+            groups = [group for group in match.groups() if group is not None]
+            key, kinds = groups[0], set(groups[1:])
+            textual = kinds & {"string", "timestamp"}
+            if kinds <= {"string", "timestamp"} and parse is not parse_block:
+                parse = parse_block  # fecha en un trozo, texto en otro: de una vez
+                continue
+            if key in quoted or not textual or kinds & {"object", "array", "struct", "list"}:
+                raise MixedTypes(str(exc)) from None
+            content = _quote_values(content, key)
+            quoted.add(key)
+    raise MixedTypes("demasiadas columnas con tipos mezclados")
+
+
+# --- Documentos JSON que no son JSON Lines ------------------------------------
+
+
+def records_of_document(document) -> list | None:
+    """Las filas de un documento JSON entero: una lista de objetos o un objeto con
+    una sola lista de objetos (CloudTrail: ``{"Records": [...]}``). None si no."""
+    if isinstance(document, dict):
+        lists = [value for value in document.values() if isinstance(value, list)]
+        if len(document) == 1 and len(lists) == 1:
+            document = lists[0]
+    if isinstance(document, list) and document and all(isinstance(r, dict) for r in document):
+        return document
+    return None
+
+
+def _explode_single_record_list(table: pa.Table) -> pa.Table:
+    """``{"Records": [...]}`` en una línea: pyarrow da una fila; se pasa a una por objeto."""
+    if table.num_rows != 1 or table.num_columns != 1:
+        return table
+    column_type = table.schema.field(0).type
+    if not (pa.types.is_list(column_type) and pa.types.is_struct(column_type.value_type)):
+        return table
+    structs = pc.list_flatten(table.column(0)).combine_chunks()
+    if len(structs) == 0:
+        return table
+    return pa.Table.from_struct_array(structs)
+
+
+# --- Exportaciones de Log Analytics (Microsoft Sentinel) -----------------------
+
+
+def is_log_analytics(names) -> bool:
+    """¿Son las columnas de una exportación de eventos de Windows de Log Analytics?"""
+    names = set(names)
+    return (
+        {"Computer", "TimeGenerated", "EventID"} <= names
+        and bool(names & {"EventData", "EventData_dynamic"})
+        and "Hostname" not in names
+    )
+
+
+def _event_data_object(text) -> dict:
+    """Los campos de un ``EventData``: objeto JSON o XML de Windows; {} si no hay."""
+    if not isinstance(text, str) or not text.strip():
+        return {}
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+    if stripped.startswith("<"):
+        fields = {}
+        for name, value, empty in _XML_DATA.findall(stripped):
+            fields[name or empty] = html.unescape(value) if name else None
+        return fields
+    return {}
+
+
+def _event_data_table(column: pa.ChunkedArray) -> pa.Table:
+    """Una fila por evento con los campos de su ``EventData``, tipados por pyarrow."""
+    lines = []
+    for text in column.to_pylist():
+        lines.append(json.dumps(_event_data_object(text), ensure_ascii=False))
+    content = "\n".join(lines).encode()
+    try:
+        return read_json_bytes(content)
+    except (pa.ArrowException, MixedTypes):  # campos anidados de tipos mezclados: texto
+        rows = [json.loads(line) for line in lines]
+        names = list(dict.fromkeys(name for row in rows for name in row))
+        return pa.table(
+            {
+                name: pa.array(
+                    [None if row.get(name) is None else _as_text(row[name]) for row in rows],
+                    pa.string(),
+                )
+                for name in names
+            }
+        )
+
+
+def _as_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _flatten_log_analytics(table: pa.Table) -> pa.Table:
+    names = table.column_names
+    columns = {name: table.column(name) for name in names}
+    order = list(names)
+    order.insert(order.index("Computer") + 1, "Hostname")
+    columns["Hostname"] = columns["Computer"]
+    if "Channel" not in columns and "EventLog" in columns:
+        order.insert(order.index("EventLog") + 1, "Channel")
+        columns["Channel"] = columns["EventLog"]
+    if "EventData" in columns and pa.types.is_string(columns["EventData"].type):
+        fields = _event_data_table(columns.pop("EventData"))
+        order.remove("EventData")
+        for name in fields.column_names:
+            if name not in columns:  # el sobre manda: no se pisa ninguna columna
+                columns[name] = fields.column(name)
+                order.append(name)
+    return pa.table({name: columns[name] for name in order})
+
+
+def normalize(table: pa.Table) -> pa.Table:
+    """La tabla de la forma que tenga el archivo, en las columnas del taller."""
+    table = _explode_single_record_list(table)
+    if is_log_analytics(table.column_names):
+        table = _flatten_log_analytics(table)
+    return table
+
+
+# --- Lo que hay dentro de un archivo comprimido ---------------------------------
+
+
+def _is_metadata(name: str) -> bool:
+    """``__MACOSX/._x.json``: metadatos de macOS, no datos."""
+    parts = name.replace("\\", "/").split("/")
+    return parts[-1].startswith("._") or "__MACOSX" in parts
+
+
+def zeek_logs(names) -> list[str]:
+    """Los registros de Zeek (``*.log``) entre los archivos de un archivo comprimido."""
+    return [
+        name for name in names if name.lower().endswith(ZEEK_SUFFIXES) and not _is_metadata(name)
+    ]
+
+
+def refusal(label: str, names) -> str | None:
+    """El motivo (en español) por el que un archivo comprimido no es una tabla; None si lo es.
+
+    Se rechaza lo que no contiene ningún JSON pero sí varios registros de Zeek
+    (una tabla por registro: hay que elegir cuál) o capturas de red.
+    """
+    names = [name for name in names if not _is_metadata(name)]
+    if any(name.lower().endswith((".json", ".jsonl")) for name in names):
+        return None
+    logs = zeek_logs(names)
+    if len(logs) > 1:
+        shown = ", ".join(name.rsplit("/", 1)[-1] for name in logs)
+        return (
+            f"«{label}» contiene {len(logs)} registros de Zeek ({shown}), una tabla distinta "
+            "en cada uno. Descomprímalo y cargue cada registro con "
+            'taller.load("…/conn.log"): taller lee los registros de Zeek en TSV y en JSON. '
+            "También los leen zeek-cut y las herramientas de Zeek."
+        )
+    captures = [name for name in names if name.lower().endswith(CAPTURE_SUFFIXES)]
+    if captures:
+        shown = ", ".join(name.rsplit("/", 1)[-1] for name in captures)
+        return (
+            f"«{label}» no contiene eventos JSON sino capturas de tráfico de red ({shown}). "
+            "pandas no las lee: ábralas con Wireshark o tshark, o conviértalas en "
+            "registros con Zeek (que taller.load sí carga)."
+        )
+    return None
+
+
+# --- Registros de Zeek -----------------------------------------------------------
+
+
+def is_zeek_tsv(head: bytes) -> bool:
+    return head.startswith(b"#separator")
+
+
+def read_zeek_tsv(content: bytes, label: str):
+    """Un registro de Zeek en TSV (cabeceras ``#fields``/``#types``) como DataFrame.
+
+    ``-`` (sin valor) pasa a nulo y ``(empty)`` a texto vacío; ``ts`` a fecha
+    UTC; los campos ``count``/``int``/``port`` a enteros y ``interval``/
+    ``double`` a decimales; el resto, texto.
+    """
+    import io
+
+    import pandas as pd
+
+    from taller.errors import TallerError
+
+    text = content.decode("utf-8", errors="replace")
+    separator, fields, types = "\t", None, None
+    body = []
+    for line in text.splitlines():
+        if line.startswith("#separator"):
+            separator = line.split(" ", 1)[1].encode().decode("unicode_escape")
+        elif line.startswith("#fields"):
+            fields = line.split(separator)[1:]
+        elif line.startswith("#types"):
+            types = line.split(separator)[1:]
+        elif not line.startswith("#") and line:
+            body.append(line)
+    if not fields:
+        raise TallerError(f"«{label}» no tiene la cabecera #fields de un registro de Zeek.")
+    frame = pd.read_csv(
+        io.StringIO("\n".join(body)),
+        sep=separator,
+        names=fields,
+        dtype=str,
+        na_values=["-"],
+        keep_default_na=False,
+        quoting=3,
+    )
+    frame = frame.replace("(empty)", "")
+    for name, kind in zip(fields, types or [], strict=False):
+        if kind == "time":
+            frame[name] = pd.to_datetime(frame[name].astype(float), unit="s", utc=True)
+        elif kind in ("count", "int", "port"):
+            frame[name] = pd.to_numeric(frame[name]).astype("Int64")
+        elif kind in ("interval", "double"):
+            frame[name] = pd.to_numeric(frame[name])
+        elif kind == "bool":
+            frame[name] = frame[name].map({"T": True, "F": False}).astype("boolean")
+    return frame
