@@ -16,7 +16,10 @@ trabajo de Log Analytics    eventos de Windows: ``Hostname`` (de
                             texto) en su propia columna; ``EventData`` deja
                             de estar. ``EventData_dynamic`` (una lista sin
                             nombres de campo) se conserva entera, como texto:
-                            sin nombres no hay columnas que crear
+                            sin nombres no hay columnas que crear. Un campo
+                            que Log Analytics renombró por choque de tipos
+                            (``ProcessId_dynamic``, ``Protocol_string``)
+                            vuelve a su nombre
 tablas de la nube (AWS,     los eventos que son, una fila por evento; un
 Azure AD, Microsoft 365)    documento CloudTrail (``{"Records": [...]}``) o
 y de Linux en JSON          una lista JSON (``[{...}, ...]``) se convierten
@@ -55,7 +58,7 @@ _CHANGED = re.compile(
     r"|Field (\S+) has incompatible types: (\w+) vs (\w+)"  # al unir los trozos
 )
 # Un entero de 20 cifras o más (o de 19 que pase de 2^63 - 1) no cabe en int64.
-_HUGE_INTEGER = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:\s*-?(\d{19,})\s*[,}\]]')
+_HUGE_INTEGER = re.compile(rb":\s*(-?\d{19,})\s*[,}]")
 _XML_DATA = re.compile(r'<Data Name="([^"]+)"\s*>([^<]*)</Data>|<Data Name="([^"]+)"\s*/>')
 _MAX_RETRIES = 50
 
@@ -72,10 +75,20 @@ def _quote_values(content: bytes, key: str) -> bytes:
 
 
 def _huge_keys(content: bytes) -> set[str]:
+    """Claves con algún entero fuera de int64 (``"Keywords": 9232379236109516800``)."""
     keys = set()
     for match in _HUGE_INTEGER.finditer(content):
-        if int(match.group(2)) > 2**63 - 1:
-            keys.add(json.loads(b'"' + match.group(1) + b'"'))
+        if -(2**63) <= int(match.group(1)) <= 2**63 - 1:
+            continue
+        end = content.rfind(b'"', 0, match.start())  # comillas de cierre de la clave
+        start = content.rfind(b'"', 0, end)
+        while start > 0 and content[start - 1 : start] == b"\\":  # comilla escapada
+            start = content.rfind(b'"', 0, start)
+        if start >= 0:
+            try:
+                keys.add(json.loads(content[start : end + 1]))
+            except ValueError:
+                pass
     return keys
 
 
@@ -180,14 +193,18 @@ def _event_data_object(text) -> dict:
     return {}
 
 
-def _event_data_table(column: pa.ChunkedArray) -> pa.Table:
-    """Una fila por evento con los campos de su ``EventData``, tipados por pyarrow."""
-    lines = []
+def _event_data_table(column: pa.ChunkedArray) -> tuple[pa.Table, bool]:
+    """Una fila por evento con los campos de su ``EventData``, tipados por pyarrow, y
+    si todo el contenido pasó a columnas (un ``<Data>`` sin ``Name`` no tiene nombre)."""
+    lines, complete = [], True
     for text in column.to_pylist():
-        lines.append(json.dumps(_event_data_object(text), ensure_ascii=False))
+        fields = _event_data_object(text)
+        if isinstance(text, str) and text.strip():
+            complete = complete and bool(fields) and text.count("<Data") <= len(fields)
+        lines.append(json.dumps(fields, ensure_ascii=False))
     content = "\n".join(lines).encode()
     try:
-        return read_json_bytes(content)
+        return read_json_bytes(content), complete
     except (pa.ArrowException, MixedTypes):  # campos anidados de tipos mezclados: texto
         rows = [json.loads(line) for line in lines]
         names = list(dict.fromkeys(name for row in rows for name in row))
@@ -199,11 +216,28 @@ def _event_data_table(column: pa.ChunkedArray) -> pa.Table:
                 )
                 for name in names
             }
-        )
+        ), complete
 
 
 def _as_text(value) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _coalesce(first: pa.ChunkedArray, second: pa.ChunkedArray) -> pa.ChunkedArray:
+    """El primer valor no nulo de las dos columnas; como texto si sus tipos difieren."""
+    if first.type != second.type:
+        first, second = _text_column(first), _text_column(second)
+    return pc.coalesce(first, second)
+
+
+def _text_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    try:
+        return column.cast(pa.string())
+    except pa.ArrowException:
+        return pa.chunked_array(
+            [pa.array([None if v is None else _as_text(v) for v in column.to_pylist()])],
+            pa.string(),
+        )
 
 
 def _flatten_log_analytics(table: pa.Table) -> pa.Table:
@@ -212,16 +246,35 @@ def _flatten_log_analytics(table: pa.Table) -> pa.Table:
     order = list(names)
     order.insert(order.index("Computer") + 1, "Hostname")
     columns["Hostname"] = columns["Computer"]
-    if "Channel" not in columns and "EventLog" in columns:
-        order.insert(order.index("EventLog") + 1, "Channel")
-        columns["Channel"] = columns["EventLog"]
-    if "EventData" in columns and pa.types.is_string(columns["EventData"].type):
-        fields = _event_data_table(columns.pop("EventData"))
-        order.remove("EventData")
-        for name in fields.column_names:
-            if name not in columns:  # el sobre manda: no se pisa ninguna columna
-                columns[name] = fields.column(name)
-                order.append(name)
+    if "EventLog" in columns:  # tabla Event: el canal se llama EventLog
+        if "Channel" in columns:
+            columns["Channel"] = _coalesce(columns["Channel"], columns["EventLog"])
+        else:
+            order.insert(order.index("EventLog") + 1, "Channel")
+            columns["Channel"] = columns["EventLog"]
+    # Log Analytics renombra un campo cuyo tipo choca con otro (ProcessId_dynamic,
+    # Protocol_string): vuelve a su nombre, o completa la columna que ya lo tiene.
+    for name in list(order):
+        base = name.removesuffix("_dynamic").removesuffix("_string")
+        if base == name or base == "EventData":
+            continue
+        if base in columns:
+            columns[base] = _coalesce(columns[base], columns.pop(name))
+        else:
+            columns[base] = columns.pop(name)
+            order[order.index(name)] = base
+            continue
+        order.remove(name)
+    for source in ("EventData", "EventData_string"):
+        if source in columns and pa.types.is_string(columns[source].type):
+            fields, complete = _event_data_table(columns[source])
+            if complete:  # solo se quita si todo su contenido pasó a columnas
+                columns.pop(source)
+                order.remove(source)
+            for name in fields.column_names:
+                if name not in columns:  # el sobre manda: no se pisa ninguna columna
+                    columns[name] = fields.column(name)
+                    order.append(name)
     return pa.table({name: columns[name] for name in order})
 
 
