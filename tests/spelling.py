@@ -33,6 +33,7 @@ from pathlib import Path
 import nbformat
 
 from built_site import REPO
+from solutions import parse as parse_solution
 
 WORD_LIST = REPO / "tests" / "palabras.txt"
 SPANISH = "es_ES"
@@ -286,6 +287,16 @@ def prose_lines():
                     cell.source,
                     lambda n, i=index, relative=relative: f"{relative}, celda {i}, línea {n}",
                 )
+                # A solution (tests/solutions.py) is Python inside a Markdown cell:
+                # its comments are prose the learner reads, like a code cell's.
+                solution = parse_solution(cell.source)
+                if solution:
+                    yield from comment_lines(
+                        solution[0],
+                        lambda n, i=index, relative=relative: (
+                            f"{relative}, celda {i} (solución), comentario de la línea {n}"
+                        ),
+                    )
             elif cell.cell_type == "code":
                 yield from comment_lines(
                     cell.source,
