@@ -252,9 +252,22 @@ def bench_loader(repetitions: int) -> str:
             f"| `{reader}` | {min(values):.3f} | {statistics.median(values):.3f} "
             f"| {best:.1f} / {median:.1f} |"
         )
+    from bench_loader import per_file, per_file_table
+
+    progress("Midiendo el cargador con cada JSON del espejo…")
+    each = per_file(MIRROR.resolve(), 3, progress)
     return "\n".join(
         [
             "## Cargador de datos",
+            "",
+            "Cada JSON del espejo (bench/bench_loader.py --todos), en una caché temporal: "
+            "`pandas.read_json(lines=True)`, la primera carga de `taller.load` (lee el JSON y "
+            "construye la copia Parquet) y la mejor de tres cargas siguientes (desde la copia). "
+            "✗ marca lo que no cumple el objetivo.",
+            "",
+            per_file_table(each),
+            "",
+            "### El conjunto más grande de las lecciones",
             "",
             "`taller.load` frente a `pandas.read_json(lines=True)` sobre el conjunto de eventos "
             f"más grande del catálogo: {name} ({dataset['megabytes']:.1f} MB de JSON, "
