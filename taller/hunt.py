@@ -131,7 +131,8 @@ def _file_source(con, index: int, name: str, path: Path) -> tuple[str, list[str]
 
     Una copia Parquet del taller ya está normalizada (`taller.shapes`) y se
     lee tal cual. Un JSON, o un Parquet con la forma de una exportación de
-    Log Analytics (``Computer``, ``EventData``...), se normaliza aquí y se
+    Log Analytics (``Computer``, ``EventData``...) o de Winlogbeat sin
+    procesar (``computer_name``, ``event_data``...), se normaliza aquí y se
     registra en DuckDB como tabla de Arrow: así ninguna forma de eventos de
     Windows queda con las columnas de la caza vacías.
     """
@@ -141,7 +142,7 @@ def _file_source(con, index: int, name: str, path: Path) -> tuple[str, list[str]
 
     if path.suffix == ".parquet":
         names = pq.read_schema(path).names
-        if not shapes.is_log_analytics(names):
+        if not (shapes.is_log_analytics(names) or shapes.is_winlogbeat(names)):
             return f"read_parquet({_sql_text(path)})", names
         table = shapes.normalize(pq.read_table(path))
     else:

@@ -7,6 +7,12 @@ Lo que hay en el archivo    Resultado
 ==========================  =================================================
 eventos de Windows en JSON  una fila por evento, tal cual (``@timestamp``,
 Lines (Sysmon, Security…)   ``Hostname``, ``Channel``, ``EventID``…)
+eventos tal como los envía  los mismos nombres: ``computer_name`` pasa a
+Winlogbeat (``event_id``,   ``Hostname``, ``log_name`` a ``Channel``,
+``event_data``...)          ``event_id`` a ``EventID``, ``record_number`` a
+                            ``RecordNumber``, ``source_name`` a
+                            ``SourceName``, ``message`` a ``Message``, y cada
+                            campo de ``event_data`` a su propia columna
 exportación de un área de   aplanada en las mismas columnas que los demás
 trabajo de Log Analytics    eventos de Windows: ``Hostname`` (de
 (Microsoft Sentinel):       ``Computer``), ``Channel`` (o ``EventLog``),
@@ -278,11 +284,56 @@ def _flatten_log_analytics(table: pa.Table) -> pa.Table:
     return pa.table({name: columns[name] for name in order})
 
 
+# --- Winlogbeat sin procesar (conjuntos de 2019 en .tar.gz) --------------------
+
+WINLOGBEAT_NAMES = {
+    "computer_name": "Hostname",
+    "log_name": "Channel",
+    "event_id": "EventID",
+    "record_number": "RecordNumber",
+    "source_name": "SourceName",
+    "message": "Message",
+}
+
+
+def is_winlogbeat(names) -> bool:
+    """¿Eventos tal como los envía Winlogbeat (``event_id``, ``event_data``...)?"""
+    names = set(names)
+    return {"event_id", "computer_name", "log_name"} <= names and "EventID" not in names
+
+
+def _flatten_winlogbeat(table: pa.Table) -> pa.Table:
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if name == "event_data" and pa.types.is_struct(column.type):
+            continue  # sus campos van al final, cada uno en su columna
+        new_name = WINLOGBEAT_NAMES.get(name, name)
+        if new_name == "RecordNumber" and pa.types.is_string(column.type):
+            try:
+                column = column.cast(pa.int64())
+            except pa.ArrowException:
+                pass
+        columns[new_name] = column
+    if "event_data" in table.column_names:
+        data = table.column("event_data")
+        if pa.types.is_struct(data.type):
+            for index in range(data.type.num_fields):
+                field = data.type.field(index).name
+                if field not in columns:  # el sobre manda: no se pisa ninguna columna
+                    columns[field] = pc.struct_field(data, [index])
+                else:
+                    columns[f"event_data.{field}"] = pc.struct_field(data, [index])
+    return pa.table(columns)
+
+
 def normalize(table: pa.Table) -> pa.Table:
     """La tabla de la forma que tenga el archivo, en las columnas del taller."""
     table = _explode_single_record_list(table)
     if is_log_analytics(table.column_names):
         table = _flatten_log_analytics(table)
+    elif is_winlogbeat(table.column_names):
+        table = _flatten_winlogbeat(table)
     return table
 
 

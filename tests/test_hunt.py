@@ -97,13 +97,28 @@ WINDOWS = {
 }
 
 
+WINLOGBEAT = {
+    "@timestamp": "2019-05-18T20:36:46.254Z",
+    "computer_name": "HFDC01.shire.com",
+    "log_name": hunt.SYSMON,
+    "event_id": 10,
+    "record_number": "5402080",
+    "event_data": {
+        "SourceImage": "C:\\Windows\\system32\\wbem\\wmiprvse.exe",
+        "TargetImage": "C:\\Windows\\system32\\lsass.exe",
+        "GrantedAccess": "0x1410",
+    },
+}
+
+
 @pytest.fixture
 def mixed(tmp_path, monkeypatch):
-    """Cuatro formas: JSON de Windows, Parquet del taller, exportación de Sentinel
-    en JSON y la misma exportación en un Parquet sin normalizar (copia ajena)."""
+    """Cinco formas: JSON de Windows, Parquet del taller, exportación de Sentinel
+    en JSON y en un Parquet sin normalizar (copia ajena) y Winlogbeat sin procesar."""
     monkeypatch.setenv("TALLER_CACHE_DIR", str(tmp_path / "cache"))
     found = {}
-    for name, row in [("windows_json", WINDOWS), ("sentinel_json", SENTINEL)]:
+    shapes = [("windows_json", WINDOWS), ("sentinel_json", SENTINEL), ("winlogbeat", WINLOGBEAT)]
+    for name, row in shapes:
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(row) + "\n", encoding="utf-8")
         found[name] = path
@@ -133,6 +148,7 @@ def test_a_corpus_of_mixed_shapes_never_yields_empty_hunting_columns(mixed):
     )
     assert by_name["sentinel_json"][3:] == by_name["sentinel_parquet"][3:]
     assert by_name["windows_json"][4] == "powershell.exe"
+    assert by_name["winlogbeat"][3:] == ("hfdc01.shire.com", "wmiprvse.exe", "lsass.exe", "0x1410")
 
 
 def test_the_hunting_table_of_a_mixed_corpus_keeps_every_host(mixed):

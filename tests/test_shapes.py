@@ -302,3 +302,21 @@ def test_refusal_is_only_for_archives_without_events():
     assert shapes.refusal("x", ["a.json", "b.pcap"]) is None
     assert shapes.refusal("x", ["conn.log"]) is None  # un solo registro: se carga
     assert "capturas" in shapes.refusal("x", ["__MACOSX/._a.json", "a.cap"])
+
+
+def test_raw_winlogbeat_events_get_the_windows_columns(tmp_path):
+    rows = [
+        {"@timestamp": "2019-05-18T20:36:46.254Z", "computer_name": "HFDC01.shire.com",
+         "log_name": "Microsoft-Windows-Sysmon/Operational", "event_id": 3,
+         "record_number": "5402080", "source_name": "Microsoft-Windows-Sysmon",
+         "event_data": {"Image": "C:\\Windows\\System32\\svchost.exe", "ProcessId": "292"}},
+        {"@timestamp": "2019-05-18T20:36:47Z", "computer_name": "HFDC01.shire.com",
+         "log_name": "Security", "event_id": 4624, "record_number": "17",
+         "event_data": {"LogonType": "3", "IpAddress": "172.18.39.5"}},
+    ]  # fmt: skip
+    df = taller.load(write(tmp_path / "winlogbeat.json", lines(rows)))
+    assert df["Hostname"].tolist() == ["HFDC01.shire.com"] * 2
+    assert df["Channel"].tolist()[1] == "Security" and df["EventID"].tolist() == [3, 4624]
+    assert df["RecordNumber"].dtype == "Int64" and df["ProcessId"].tolist()[0] == 292
+    assert df[(df["EventID"] == 4624) & (df["IpAddress"] == "172.18.39.5")].index.tolist() == [1]
+    assert "event_data" not in df and "event_id" not in df
