@@ -58,7 +58,9 @@ def shape_of(frame) -> str:
         if "EventData_dynamic" in columns:
             return "Log Analytics (EventData_dynamic entera)"
         return "Log Analytics"
-    if "@timestamp" in columns and "EventID" in columns:
+    if {"Hostname", "Channel", "EventID"} <= columns:
+        if {"beat", "provider_guid"} <= columns:
+            return "eventos de Windows (Winlogbeat sin procesar)"
         return "eventos de Windows"
     if "ts" in columns and "uid" in columns:
         return "Zeek"
@@ -173,7 +175,8 @@ def render(results: list[dict]) -> str:
         if r["resultado"] == "cargado":
             shape = r["forma"]
             if r.get("sin_canal"):
-                shape += f" ({r['sin_canal']} filas sin Channel ni EventLog en el JSON)"
+                rows = "1 fila" if r["sin_canal"] == 1 else f"{r['sin_canal']} filas"
+                shape += f" ({rows} sin Channel ni EventLog en el JSON)"
             lines.append(
                 f"| `{name}` | {r['tipo']} | {shape} | "
                 f"{_number(r['filas'])} × {r['columnas']} | {_seconds(r['segundos'])} |"

@@ -187,7 +187,9 @@ def _load_local(path: Path, label: str | None = None) -> pd.DataFrame:
             paths = [Path(scratch) / "x" / member.name for member in members]
             reason = shapes.refusal(label, [member.name for member in members])
             if reason:
-                raise TallerError(reason)
+                several_logs = len(shapes.zeek_logs([m.name for m in members])) > 1
+                where = "" if several_logs else " Descomprima el archivo para abrirlas."
+                raise TallerError(reason + where)
             logs = shapes.zeek_logs([member.name for member in members])
             if len(logs) == 1 and not any(p.name.lower().endswith(".json") for p in paths):
                 return _read_zeek(Path(scratch) / "x" / logs[0], label)
