@@ -148,6 +148,10 @@ def _seconds(value: float) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
 def render(results: list[dict]) -> str:
     """El bloque Markdown de la tabla (resumen y una fila por archivo)."""
     loaded = [r for r in results if r["resultado"] == "cargado"]
@@ -157,8 +161,8 @@ def render(results: list[dict]) -> str:
     lines = [
         BEGIN,
         "",
-        f"{len(results)} archivos comprimidos en el espejo: {len(loaded)} cargados y "
-        f"{len(refused)} rechazados. Por forma de lo cargado: "
+        f"{len(results)} archivos comprimidos en el espejo: {_count(len(loaded), 'cargado')} y "
+        f"{_count(len(refused), 'rechazado')}. Por forma de lo cargado: "
         + "; ".join(f"{shape}, {count}" for shape, count in sorted(shapes.items()))
         + ". Por tipo del catálogo: "
         + "; ".join(
