@@ -56,7 +56,7 @@ def shape_of(frame) -> str:
     columns = set(frame.columns)
     if {"Computer", "TimeGenerated", "Hostname"} <= columns:
         if "EventData_dynamic" in columns:
-            return "Log Analytics (EventData_dynamic entera)"
+            return "Log Analytics (`EventData_dynamic` entera)"
         return "Log Analytics"
     if {"Hostname", "Channel", "EventID"} <= columns:
         if {"beat", "provider_guid"} <= columns:
@@ -166,7 +166,7 @@ def render(results: list[dict]) -> str:
         + "; ".join(f"{shape}, {count}" for shape, count in sorted(shapes.items()))
         + ". Por tipo del catálogo: "
         + "; ".join(
-            f"{kind} {result}s, {count}" for (kind, result), count in sorted(kinds.items())
+            f"`{kind}` {result}s, {count}" for (kind, result), count in sorted(kinds.items())
         )
         + ". Los segundos son los de la primera carga (copia, huella, extracción, copia "
         "Parquet y tipos) en la máquina que generó la tabla.",
@@ -180,14 +180,14 @@ def render(results: list[dict]) -> str:
             shape = r["forma"]
             if r.get("sin_canal"):
                 rows = "1 fila" if r["sin_canal"] == 1 else f"{r['sin_canal']} filas"
-                shape += f" ({rows} sin Channel ni EventLog en el JSON)"
+                shape += f" ({rows} sin `Channel` ni `EventLog` en el JSON)"
             lines.append(
-                f"| `{name}` | {r['tipo']} | {shape} | "
+                f"| `{name}` | `{r['tipo']}` | {shape} | "
                 f"{_number(r['filas'])} × {r['columnas']} | {_seconds(r['segundos'])} |"
             )
         else:
             message = r["mensaje"].replace("|", "\\|")
-            lines.append(f"| `{name}` | {r['tipo']} | rechazado: {message} | — | — |")
+            lines.append(f"| `{name}` | `{r['tipo']}` | rechazado: {message} | — | — |")
     lines += ["", END]
     return "\n".join(lines)
 

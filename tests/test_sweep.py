@@ -68,8 +68,8 @@ def test_render_writes_rows_in_the_table_format(tmp_path):
     sweep.write_table(results, readme)
     text = readme.read_text(encoding="utf-8")
     assert text.startswith("antes\n\n" + sweep.BEGIN) and text.endswith(sweep.END + "\ndespués\n")
-    assert "| `a/x.zip` | host | eventos de Windows | 12 200 × 7 | 1,50 |" in text
-    assert "| `a/y.zip` | red | rechazado: no \\| es | — | — |" in text
+    assert "| `a/x.zip` | `host` | eventos de Windows | 12 200 × 7 | 1,50 |" in text
+    assert "| `a/y.zip` | `red` | rechazado: no \\| es | — | — |" in text
     assert "viejo" not in text
 
 
