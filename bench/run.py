@@ -6,8 +6,10 @@ Imprime tablas en Markdown con:
 1. el tiempo de ejecución y la memoria máxima de cada cuaderno (se ejecuta con
    nbclient en un proceso aparte; la memoria es la suma del RSS del núcleo y de
    sus procesos hijos, como la JVM de Spark, muestreada con psutil);
-2. el cargador `taller.load` frente a `pandas.read_json(lines=True)` sobre el
-   conjunto más grande del catálogo (con bench/bench_loader.py);
+2. el cargador `taller.load` frente a `pandas.read_json(lines=True)`: archivo
+   por archivo sobre cada JSON del espejo (primera carga, que construye la
+   copia Parquet, y cargas siguientes, con el peor caso) y, con repeticiones,
+   sobre el conjunto más grande de las lecciones (con bench/bench_loader.py);
 2b. la caza del cuaderno 09 sobre el corpus con DuckDB, Spark local y un bucle
    de pandas (con bench/bench_hunt.py): tiempo, memoria y veces más rápido;
 3. la construcción del sitio en frío (carpeta de salida nueva) y en caliente;
