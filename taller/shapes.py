@@ -67,6 +67,8 @@ _CHANGED = re.compile(
 _HUGE_INTEGER = re.compile(rb":\s*(-?\d{19,})\s*[,}]")
 _XML_DATA = re.compile(r'<Data Name="([^"]+)"\s*>([^<]*)</Data>|<Data Name="([^"]+)"\s*/>')
 _MAX_RETRIES = 50
+# Columnas que algunos conjuntos escriben a veces como número y a veces como texto.
+KNOWN_MIXED = ("EventID",)
 
 
 class MixedTypes(Exception):
@@ -116,12 +118,17 @@ def read_json_bytes(content: bytes, parse=parse_block) -> pa.Table:
     decimales. Lanza `pa.ArrowException` o `MixedTypes` si no hay arreglo.
     """
     quoted: set[str] = set()
-    for key in _huge_keys(content) if b'"' in content else ():
-        content = _quote_values(content, key)
-        quoted.add(key)
+    # El caso conocido (EventID como texto en unos pocos eventos de Application) se
+    # arregla antes de leer: así no se pierde una lectura entera que acaba en error.
+    for key in KNOWN_MIXED:
+        name = re.escape(json.dumps(key).encode())
+        as_text = re.search(name + rb'\s*:\s*"', content)
+        if as_text and re.search(name + rb"\s*:\s*-?\d", content):
+            content = _quote_values(content, key)
+            quoted.add(key)
     for _ in range(_MAX_RETRIES):
         try:
-            return parse(content)
+            table = parse(content)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             match = _CHANGED.search(str(exc))
             if match is None:
@@ -134,6 +141,16 @@ def read_json_bytes(content: bytes, parse=parse_block) -> pa.Table:
                 continue
             if key in quoted or not textual or kinds & {"object", "array", "struct", "list"}:
                 raise MixedTypes(str(exc)) from None
+            content = _quote_values(content, key)
+            quoted.add(key)
+            continue
+        # Un entero de más de 64 bits se lee como decimal: solo si hay columnas
+        # decimales se buscan (lo raro) y se releen como texto.
+        doubles = {f.name for f in table.schema if pa.types.is_floating(f.type)}
+        huge = (_huge_keys(content) & doubles) - quoted if doubles else set()
+        if not huge:
+            return table
+        for key in huge:
             content = _quote_values(content, key)
             quoted.add(key)
     raise MixedTypes("demasiadas columnas con tipos mezclados")
