@@ -6,8 +6,10 @@ Imprime tablas en Markdown con:
 1. el tiempo de ejecución y la memoria máxima de cada cuaderno (se ejecuta con
    nbclient en un proceso aparte; la memoria es la suma del RSS del núcleo y de
    sus procesos hijos, como la JVM de Spark, muestreada con psutil);
-2. el cargador `taller.load` frente a `pandas.read_json(lines=True)` sobre el
-   conjunto más grande del catálogo (con bench/bench_loader.py);
+2. el cargador `taller.load` frente a `pandas.read_json(lines=True)`: archivo
+   por archivo sobre cada JSON del espejo (primera carga, que construye la
+   copia Parquet, y cargas siguientes, con el peor caso) y, con repeticiones,
+   sobre el conjunto más grande de las lecciones (con bench/bench_loader.py);
 2b. la caza del cuaderno 09 sobre el corpus con DuckDB, Spark local y un bucle
    de pandas (con bench/bench_hunt.py): tiempo, memoria y veces más rápido;
 3. la construcción del sitio en frío (carpeta de salida nueva) y en caliente;
@@ -252,9 +254,22 @@ def bench_loader(repetitions: int) -> str:
             f"| `{reader}` | {min(values):.3f} | {statistics.median(values):.3f} "
             f"| {best:.1f} / {median:.1f} |"
         )
+    from bench_loader import per_file, per_file_table
+
+    progress("Midiendo el cargador con cada JSON del espejo…")
+    each = per_file(MIRROR.resolve(), 3, progress)
     return "\n".join(
         [
             "## Cargador de datos",
+            "",
+            "Cada JSON del espejo (bench/bench_loader.py --todos), en una caché temporal: "
+            "`pandas.read_json(lines=True)`, la primera carga de `taller.load` (lee el JSON y "
+            "construye la copia Parquet) y la mejor de tres cargas siguientes (desde la copia). "
+            "✗ marca lo que no cumple el objetivo.",
+            "",
+            per_file_table(each),
+            "",
+            "### El conjunto más grande de las lecciones",
             "",
             "`taller.load` frente a `pandas.read_json(lines=True)` sobre el conjunto de eventos "
             f"más grande del catálogo: {name} ({dataset['megabytes']:.1f} MB de JSON, "

@@ -44,6 +44,9 @@ from taller.errors import TallerError
 # El mayor JSON del catálogo ocupa 43 MB; 1 GiB deja margen de sobra.
 MAX_EXTRACTED_BYTES = 1 << 30
 CAPTURE_SUFFIXES = (".cap", ".pcap", ".pcapng")
+ARCHIVE_SUFFIXES = (".tar.gz", ".zip")
+
+
 _CHUNK = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
 # Lo que lanzan zipfile, tarfile y zlib ante un archivo que no se puede leer.
@@ -322,12 +325,14 @@ def json_file(paths: list[Path], label: str, location: str) -> Path:
             f"«{label}» contiene varios JSON ({', '.join(p.name for p in found)}); "
             "cárguelos uno a uno indicando la ruta de cada archivo."
         )
-    captures = [path.name for path in paths if path.name.lower().endswith(CAPTURE_SUFFIXES)]
-    if captures:
-        raise TallerError(
-            f"«{label}» no contiene eventos JSON sino capturas de tráfico de red "
-            f"({', '.join(captures)}). pandas no las lee: ábralas con Wireshark o tshark, "
-            f"o conviértalas en registros con Zeek. {location}"
-        )
+    from taller import shapes  # trae pyarrow: solo al cargar, nunca al listar
+
+    names = [path.name for path in paths]
+    logs = shapes.zeek_logs(names)
+    if len(logs) == 1:  # un solo registro de Zeek: es la tabla
+        return next(path for path in paths if path.name == logs[0])
+    reason = shapes.refusal(label, names)
+    if reason:
+        raise TallerError(reason if len(logs) > 1 else f"{reason} {location}")
     names = ", ".join(path.name for path in paths)
     raise TallerError(f"«{label}» no contiene ningún archivo JSON (contiene: {names}).")

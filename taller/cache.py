@@ -41,7 +41,7 @@ MANIFEST = ".manifiesto.json"
 MANIFEST_VERSION = 1
 # Súbalo si cambia la forma de leer el JSON o de escribir la copia: las copias
 # Parquet de versiones anteriores dejan de valer y se rehacen solas.
-PARQUET_FORMAT = 1
+PARQUET_FORMAT = 2  # 2: tablas normalizadas por `taller.shapes` (Log Analytics…)
 # Carpeta de la caché para lo que se descarga de una URL fuera del catálogo.
 OTHERS = "otros"
 # Carpeta de la tabla de caza del cuaderno 09 (`taller.hunt.hunting_table`).

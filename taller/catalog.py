@@ -6,9 +6,10 @@ la información que muestra `python -m taller listar`. Este módulo lo lee y
 responde a dos preguntas: «¿a qué conjunto se refiere este nombre?» y «¿en qué
 carpeta local vive?».
 
-Es también el único sitio que lee y valida los ajustes, las variables de
-entorno (se leen en cada llamada, para que las pruebas y el instructor puedan
-cambiarlas sin reiniciar nada):
+Lee además los dos ajustes de dónde viven los datos (variables de entorno
+leídas en cada llamada, para que las pruebas y el instructor puedan cambiarlas
+sin reiniciar nada; `taller.edge` valida cada valor y lee los demás,
+``TALLER_TIMEOUT`` y ``TALLER_RETRIES``):
 
 - ``TALLER_CACHE_DIR``: carpeta de la caché; por defecto, ``datasets/`` del
   repositorio si se usa desde un clon, o la caché del usuario si el paquete
@@ -19,13 +20,6 @@ cambiarlas sin reiniciar nada):
   fijado por el catálogo. Puede ser otra URL http(s) o una carpeta local con la
   misma estructura que el repositorio de upstream (un espejo); `source_of`
   dice de dónde se copia cada archivo.
-- ``TALLER_TIMEOUT``: segundos sin recibir datos antes de abandonar una
-  descarga (60 por defecto, una hora como mucho; `timeout`).
-- ``TALLER_RETRIES``: reintentos tras un fallo pasajero (2 por defecto, 10
-  como mucho; `retries`).
-
-Cada valor se valida al leerlo con `taller.edge`: si no vale, el mensaje
-nombra la variable, el valor (sin credenciales) y un ejemplo correcto.
 """
 
 import difflib
@@ -33,20 +27,15 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 import yaml
 
 from taller import edge
-from taller.archive import CAPTURE_SUFFIXES
+from taller.archive import ARCHIVE_SUFFIXES, CAPTURE_SUFFIXES
 from taller.errors import TallerError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CATALOG_PATH = Path(__file__).resolve().parent / "catalogo.yaml"
-ARCHIVE_SUFFIXES = (".tar.gz", ".zip")
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_RETRIES = 2
 
 
 def strip_archive_suffix(name: str) -> str:
@@ -296,32 +285,6 @@ def base_url() -> str:
     return os.environ.get("TALLER_BASE_URL") or upstream_url()
 
 
-def _env_value(variable: str) -> str | None:
-    value = os.environ.get(variable)
-    return value.strip() if value and value.strip() else None
-
-
-def timeout() -> float:
-    """Segundos sin recibir datos (``TALLER_TIMEOUT``): mayor que cero, hasta una hora."""
-    value = _env_value("TALLER_TIMEOUT")
-    if value is None:
-        return DEFAULT_TIMEOUT
-    return edge.number("TALLER_TIMEOUT", value, "60", integer=False, top=edge.MAX_TIMEOUT)
-
-
-def retries() -> int:
-    """Reintentos tras un fallo pasajero (``TALLER_RETRIES``): un entero de 0 a 10."""
-    value = _env_value("TALLER_RETRIES")
-    if value is None:
-        return DEFAULT_RETRIES
-    return int(edge.number("TALLER_RETRIES", value, "2", integer=True, top=edge.MAX_RETRIES))
-
-
-def file_url_path(url: str) -> Path:
-    """La ruta local de una URL ``file:`` (``file:///home/ana/x.zip`` → ``/home/ana/x.zip``)."""
-    return Path(url2pathname(unquote(urlsplit(url).path)))
-
-
 def source_of(entry: Dataset) -> tuple[Path | str, str]:
     """De dónde se copia el archivo de `entry` según ``TALLER_BASE_URL``.
 
@@ -334,7 +297,7 @@ def source_of(entry: Dataset) -> tuple[Path | str, str]:
         url = base.rstrip("/") + "/" + entry.path
         return url, url
     if base.lower().startswith("file:"):
-        base = str(file_url_path(base))
+        base = str(edge.file_url_path(base))
     elif "://" in base:
         raise TallerError(
             f"TALLER_BASE_URL={edge.shown(base)} no es una URL http:// o https:// ni una "

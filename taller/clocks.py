@@ -11,7 +11,13 @@ Campo                  Qué es                          Zona         Resolución
 ``EventTime``          cuando Windows lo registró      hora local   1 s
                        (Security, System, PowerShell…)  del equipo
 ``UtcTime``            cuando Sysmon lo vio            UTC          1 ms
+``TimeGenerated``      cuando Windows lo registró      UTC          según la
+                       (exportación de Log Analytics)               fuente
 =====================  ==============================  ===========  ==========
+
+Tipos: las tres funciones devuelven fechas ``datetime64[ns, UTC]`` (o
+duraciones ``timedelta64[ns]``) tanto con pandas 2.3 como con pandas 3, que
+por sí solo leería microsegundos.
 
 Ordenar o medir duraciones con ``@timestamp`` da resultados falsos: el retraso
 de recepción cambia con el canal y con la carga (de décimas de segundo a
@@ -97,6 +103,16 @@ def _received_time(df: pd.DataFrame) -> pd.Series:
     return column.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
 
 
+def _generated_time(df: pd.DataFrame) -> pd.Series:
+    """``TimeGenerated`` de Log Analytics (la hora del evento en UTC; ``NaT`` si falta)."""
+    if "TimeGenerated" not in df:
+        return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+    column = df["TimeGenerated"]
+    if not pd.api.types.is_datetime64_any_dtype(column) or column.dt.tz is None:
+        column = pd.to_datetime(column, utc=True, format="ISO8601", errors="coerce")
+    return column.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+
+
 def _rounded_median(differences: pd.Series, hosts: pd.Series) -> pd.Series:
     """Mediana por equipo de ``hora local − UTC``, redondeada al cuarto de hora."""
     known = differences.notna()
@@ -131,12 +147,13 @@ def event_time(df: pd.DataFrame) -> pd.Series:
 
     ``UtcTime`` (Sysmon, milisegundos) si la fila la tiene; si no, ``EventTime``
     (hora local del equipo, segundos) menos el desfase de su ``Hostname``
-    según `clock_offsets`; ``NaT`` si no hay forma de saberlo. El tipo es
+    según `clock_offsets`; si tampoco, ``TimeGenerated`` (exportaciones de Log
+    Analytics, ya en UTC); ``NaT`` si no hay forma de saberlo. El tipo es
     ``datetime64[ns, UTC]``. Véase la documentación del módulo para saber por
     qué no se usa ``@timestamp`` y qué puede ordenar cada reloj.
     """
     hosts = _hosts(df)
     offsets = hosts.map(clock_offsets(df)).astype("timedelta64[ns]")
     from_event_time = (_local_time(df) - offsets).dt.tz_localize("UTC")
-    result = _utc_time(df).fillna(from_event_time)
+    result = _utc_time(df).fillna(from_event_time).fillna(_generated_time(df))
     return result.astype("datetime64[ns, UTC]").rename("event_time")

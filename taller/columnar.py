@@ -28,20 +28,14 @@ así que los tipos son los mismos que leyendo el JSON.
 
 import base64
 import json
-import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from taller import cache, files
+from taller import cache, files, jsonlines, shapes
 from taller.errors import TallerError
 
-# Un archivo menor que esto se lee de una vez: partirlo no compensa.
-MIN_PIECE = 1 << 20
-_PARSE_OPTIONS = pa_json.ParseOptions(unexpected_field_behavior="infer")
 _SCHEMA_KEY = b"taller.schema"
 _FORMAT_KEY = b"taller.format"
 
@@ -97,33 +91,6 @@ def _depth(line: bytes) -> int:
     return int(np.cumsum(step[np.frombuffer(line, dtype=np.uint8)], dtype=np.int32).max())
 
 
-def _parse_piece(piece: pa.Buffer) -> pa.Table:
-    """Lee un trozo de JSON Lines como un único bloque, en un solo hilo."""
-    options = pa_json.ReadOptions(use_threads=False, block_size=piece.size + 1)
-    return pa_json.read_json(
-        pa.BufferReader(piece), read_options=options, parse_options=_PARSE_OPTIONS
-    )
-
-
-def _read_with_arrow(content: bytes) -> pa.Table:
-    """Un trozo por núcleo, cortado en saltos de línea, leídos en paralelo y unidos en orden."""
-    buffer = pa.py_buffer(content)
-    count = max(1, min(os.cpu_count() or 1, len(content) // MIN_PIECE))
-    bounds = [0]
-    for index in range(1, count):
-        cut = content.find(b"\n", len(content) * index // count)
-        if cut == -1:
-            break
-        bounds.append(cut + 1)
-    bounds.append(len(content))
-    pieces = [buffer[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
-    if len(pieces) == 1:
-        return _parse_piece(pieces[0])
-    with ThreadPoolExecutor(len(pieces)) as pool:  # pyarrow suelta el GIL al leer
-        tables = list(pool.map(_parse_piece, pieces))
-    return pa.concat_tables(tables, promote_options="permissive")
-
-
 def _read_with_python(path: Path, label: str) -> pa.Table:
     """Lectura de respaldo: línea a línea, con el número de línea de cada error."""
     records = []
@@ -161,7 +128,7 @@ def _read_with_python(path: Path, label: str) -> pa.Table:
 
     data = "\n".join(json.dumps(record) for record in records).encode()
     try:
-        return _parse_piece(pa.py_buffer(data))
+        return jsonlines.parse_block(data)
     except pa.ArrowException as exc:
         raise TallerError(
             f"«{label}» tiene una estructura que pandas no puede tabular: {exc}"
@@ -183,14 +150,34 @@ def read_json_table(path: Path, label: str) -> pa.Table:
         raise TallerError(f"No se puede leer «{label}»: {exc.strerror or exc}.") from None
     try:
         content.decode("utf-8")
+        if shapes.is_zeek_tsv(content[:16]):  # un registro de Zeek en TSV
+            return shapes.zeek_tsv_table(content, label)
         if too_deep(content):
             raise pa.ArrowInvalid("demasiado anidado para el lector de pyarrow")
-        table = _read_with_arrow(content)
-    except (UnicodeDecodeError, pa.ArrowException):  # línea errónea, tipos mezclados...
-        table = _read_with_python(path, label)
+        # Columnas de tipos mezclados: texto, sin salir de pyarrow (`taller.shapes`).
+        table = jsonlines.read_json_bytes(content)
+    except (UnicodeDecodeError, pa.ArrowException, jsonlines.MixedTypes):  # línea errónea...
+        table = _read_document(content) or _read_with_python(path, label)
     if table.num_rows == 0:
         raise TallerError(f"«{label}» está vacío: no contiene ningún evento.")
-    return table
+    return shapes.normalize(table)  # Log Analytics, CloudTrail...: véase `taller.shapes`
+
+
+def _read_document(content: bytes) -> pa.Table | None:
+    """Un documento JSON entero con una lista de objetos (``[...]`` o CloudTrail)."""
+    if content.lstrip()[:1] not in (b"[", b"{"):
+        return None
+    try:
+        records = jsonlines.records_of_document(json.loads(content))
+    except (ValueError, RecursionError):
+        return None
+    if records is None:
+        return None
+    lines = "\n".join(json.dumps(record, ensure_ascii=False) for record in records)
+    try:
+        return jsonlines.read_json_bytes(lines.encode())
+    except (pa.ArrowException, jsonlines.MixedTypes):
+        return None
 
 
 # --- Copia Parquet ------------------------------------------------------------

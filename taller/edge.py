@@ -1,7 +1,8 @@
 """Validación en el borde: cada ajuste y cada argumento se comprueba una vez, al entrar.
 
-Los ajustes (las variables ``TALLER_*``, que lee `taller.catalog`), las
-opciones de la línea de órdenes (`taller.cli`) y el argumento de
+Los ajustes (las variables ``TALLER_*``: `taller.catalog` lee las de la caché
+y el origen; este módulo, ``TALLER_TIMEOUT`` y ``TALLER_RETRIES`` con
+`timeout` y `retries`), las opciones de la línea de comandos (`taller.cli`) y el argumento de
 `taller.load` pasan por aquí antes de usarse. Un valor que no vale da un
 `TallerError` en español que nombra el ajuste, el valor (sin secretos: las
 credenciales de una URL se tapan con `redact`) y un ejemplo de uno correcto;
@@ -13,11 +14,17 @@ todas las etapas.
 
 import ipaddress
 import math
+import os
 import re
-from urllib.parse import SplitResult, urlsplit
+from pathlib import Path
+from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.request import url2pathname
 
 from taller.errors import TallerError
 
+# Valores por defecto de TALLER_TIMEOUT (segundos sin recibir datos) y TALLER_RETRIES.
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_RETRIES = 2
 # Tope de TALLER_TIMEOUT: una hora sin recibir datos ya no es una descarga lenta.
 MAX_TIMEOUT = 3600.0
 # Tope de TALLER_RETRIES: más reintentos solo alargan la espera de un fallo.
@@ -166,3 +173,32 @@ def port(value: int) -> int:
             "libre). Por ejemplo, --puerto 8000."
         )
     return value
+
+
+# --- Ajustes de la descarga ------------------------------------------------------
+
+
+def _env_value(variable: str) -> str | None:
+    value = os.environ.get(variable)
+    return value.strip() if value and value.strip() else None
+
+
+def timeout() -> float:
+    """Segundos sin recibir datos (``TALLER_TIMEOUT``): mayor que cero, hasta una hora."""
+    value = _env_value("TALLER_TIMEOUT")
+    if value is None:
+        return DEFAULT_TIMEOUT
+    return number("TALLER_TIMEOUT", value, "60", integer=False, top=MAX_TIMEOUT)
+
+
+def retries() -> int:
+    """Reintentos tras un fallo pasajero (``TALLER_RETRIES``): un entero de 0 a 10."""
+    value = _env_value("TALLER_RETRIES")
+    if value is None:
+        return DEFAULT_RETRIES
+    return int(number("TALLER_RETRIES", value, "2", integer=True, top=MAX_RETRIES))
+
+
+def file_url_path(url: str) -> Path:
+    """La ruta local de una URL ``file:`` (``file:///home/ana/x.zip`` → ``/home/ana/x.zip``)."""
+    return Path(url2pathname(unquote(urlsplit(url).path)))

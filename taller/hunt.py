@@ -3,6 +3,11 @@
 El corpus son los eventos de equipo de dos tácticas de Security-Datasets
 (`taller.catalog.corpus`: ``defense_evasion/host`` y ``credential_access/host``).
 Cada conjunto se lee de su copia Parquet verificada (`taller.parquet_path`).
+Todas las formas de eventos de Windows que produce el cargador valen: una
+exportación de Log Analytics (Microsoft Sentinel) aporta ``Hostname``,
+``Channel``, ``EventID`` y los campos de su ``EventData`` como cualquier otro
+conjunto (`taller.shapes`), y un conjunto sin ninguna columna de eventos de
+Windows se rechaza con su nombre, nunca se suma como filas vacías.
 
 Las dos funciones de este módulo crean en su motor la misma vista ``events``,
 con pocas columnas y ya normalizadas, para que las detecciones se escriban una
@@ -35,6 +40,7 @@ import tempfile
 from pathlib import Path
 
 from taller import cache, catalog, download
+from taller.errors import TallerError
 from taller.files import (
     clean_stale_temporaries,
     make_readable,
@@ -102,10 +108,6 @@ def corpus_files(progress: bool = True, sources=None) -> dict[str, Path]:
     return {entry.name: road.parquet_path(entry) for entry in entries}
 
 
-def _is_parquet(files: dict[str, Path]) -> bool:
-    return all(path.suffix == ".parquet" for path in files.values())
-
-
 # --- DuckDB ---------------------------------------------------------------
 
 
@@ -124,33 +126,68 @@ def _duckdb_normalized(source: str) -> str:
         FROM {source}"""
 
 
-def _duckdb_raw(con, files: dict[str, Path]) -> str:
-    """Subconsulta con las columnas de `RAW_COLUMNS` y el nombre del conjunto."""
-    con.execute("CREATE OR REPLACE TEMP TABLE corpus_files (dataset VARCHAR, file VARCHAR)")
-    con.executemany(
-        "INSERT INTO corpus_files VALUES (?, ?)",
-        [(name, str(path)) for name, path in files.items()],
-    )
-    paths = ", ".join(f"'{path}'" for path in files.values())
-    if _is_parquet(files):
-        reader = f"read_parquet([{paths}], union_by_name = true, filename = true)"
+def _sql_text(value) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _raw_type(name: str) -> str:
+    return "BIGINT" if name == "EventID" else "VARCHAR"
+
+
+def _file_source(con, index: int, name: str, path: Path) -> tuple[str, list[str]]:
+    """Lo que DuckDB lee para un conjunto y sus columnas, en la forma del taller.
+
+    Una copia Parquet del taller ya está normalizada (`taller.shapes`) y se
+    lee tal cual. Un JSON, o un Parquet con la forma de una exportación de
+    Log Analytics (``Computer``, ``EventData``...) o de Winlogbeat sin
+    procesar (``computer_name``, ``event_data``...), se normaliza aquí y se
+    registra en DuckDB como tabla de Arrow: así ninguna forma de eventos de
+    Windows queda con las columnas de la caza vacías.
+    """
+    import pyarrow.parquet as pq
+
+    from taller import columnar, shapes
+
+    if path.suffix == ".parquet":
+        names = pq.read_schema(path).names
+        if not (shapes.is_log_analytics(names) or shapes.is_winlogbeat(names)):
+            return f"read_parquet({_sql_text(path)})", names
+        table = shapes.normalize(pq.read_table(path))
     else:
-        columns = ", ".join(
-            f"'{name}': '{'BIGINT' if name == 'EventID' else 'VARCHAR'}'" for name in RAW_COLUMNS
+        table = columnar.read_json_table(path, name)
+    view = f"corpus_{index}"
+    con.register(view, table)
+    return view, table.column_names
+
+
+def _duckdb_raw(con, files: dict[str, Path]) -> str:
+    """Subconsulta con las columnas de `RAW_COLUMNS` y el nombre del conjunto.
+
+    Cada conjunto aporta las columnas que tiene; las que no tiene (un conjunto
+    sin Sysmon no tiene ``TargetObject``) son nulas. Un conjunto sin ninguna
+    de ``Channel``, ``EventID`` y ``Hostname`` no es de eventos de Windows: se
+    rechaza con su nombre en lugar de sumar filas vacías a la caza.
+    """
+    selects = []
+    for index, (name, path) in enumerate(files.items()):
+        source, names = _file_source(con, index, name, Path(path))
+        if not {"Channel", "EventID", "Hostname"} & set(names):
+            raise TallerError(
+                f"«{name}» ({Path(path).name}) no tiene las columnas de los eventos de "
+                "Windows (Channel, EventID, Hostname): no es un conjunto para esta caza. "
+                f"Sus columnas: {', '.join(names[:12])}{'…' if len(names) > 12 else ''}."
+            )
+        raw = ", ".join(
+            (
+                f'CAST("{column}" AS {_raw_type(column)})'
+                if column in names
+                else f"CAST(NULL AS {_raw_type(column)})"
+            )
+            + f' AS "{column}"'
+            for column in RAW_COLUMNS
         )
-        reader = (
-            f"read_json([{paths}], format = 'newline_delimited', "
-            f"union_by_name = true, filename = true, "
-            f"columns = {{{columns}}})"
-        )
-    raw = ", ".join(
-        f'CAST("{name}" AS {"BIGINT" if name == "EventID" else "VARCHAR"}) AS "{name}"'
-        for name in RAW_COLUMNS
-    )
-    return (
-        f"(SELECT f.dataset, {raw} FROM {reader} AS r "
-        "JOIN corpus_files AS f ON r.filename = f.file)"
-    )
+        selects.append(f"SELECT {_sql_text(name)} AS dataset, {raw} FROM {source}")
+    return "(" + "\nUNION ALL ".join(selects) + ")"
 
 
 def duckdb_events(con, files: dict[str, Path] | None = None) -> None:

@@ -58,7 +58,7 @@ def own_file(text: str) -> catalog.Place | None:
         path, downloaded = transfer.fetch_url(stripped), True
     elif stripped.lower().startswith("file:"):
         try:
-            path = catalog.file_url_path(stripped)
+            path = edge.file_url_path(stripped)
         except ValueError:
             raise TallerError(
                 f"{who}: no es una URL file:// válida. Por ejemplo: file:///home/ana/x.zip."
@@ -143,7 +143,7 @@ def _own_source(entry: catalog.Place):
     en una carpeta temporal que se borra al terminar.
     """
     lower = entry.archive_path.name.lower()
-    if lower.endswith((".json", ".jsonl")):
+    if lower.endswith((".json", ".jsonl", ".log")):  # .log: registro de Zeek
         member = archive.Member(entry.archive_path.name, entry.size, entry.sha256)
         yield lambda entry, _: (
             entry.archive_path,
@@ -151,7 +151,7 @@ def _own_source(entry: catalog.Place):
             cache.new_manifest(entry, [member]),
         )
         return
-    if not lower.endswith(catalog.ARCHIVE_SUFFIXES):
+    if not lower.endswith(archive.ARCHIVE_SUFFIXES):
         raise TallerError(
             f"«{entry.name}» no es un .zip, .tar.gz ni .json: no se sabe cómo cargarlo."
         )

@@ -33,14 +33,15 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from taller import archive, cache, catalog, diagnose, files
+from taller import archive, cache, catalog, diagnose, edge, files
 from taller.errors import TallerError
 
 # Sin tamaño conocido (una URL propia), como mucho esto.
 MAX_DOWNLOAD = 1 << 30
 _CHUNK = 1 << 16
 # Extensiones que se saben cargar de una URL o de una ruta propia.
-OWN_SUFFIXES = (*catalog.ARCHIVE_SUFFIXES, ".jsonl", ".json")
+# .log: un registro de Zeek (TSV o JSON), que también es una tabla.
+OWN_SUFFIXES = (*archive.ARCHIVE_SUFFIXES, ".jsonl", ".json", ".log")
 
 
 def is_url(location: str) -> bool:
@@ -269,7 +270,7 @@ def retrieve(
     settings = None
     try:
         # Los ajustes se leen una vez; un valor erróneo se explica antes de empezar.
-        settings = (catalog.timeout(), catalog.retries())
+        settings = (edge.timeout(), edge.retries())
         target.parent.mkdir(parents=True, exist_ok=True)
         files.clean_stale_temporaries(target.parent)
         _download(source, target, label, sha256, limit, check, size, settings)
@@ -296,7 +297,7 @@ def retrieve(
 
 def _check_download(path: Path, label: str, suffix: str) -> None:
     """Lo descargado de una URL propia debe ser lo que dice su nombre."""
-    if suffix in catalog.ARCHIVE_SUFFIXES:
+    if suffix in archive.ARCHIVE_SUFFIXES:
         archive.describe(path, label)
         return
     with open(path, "rb") as handle:

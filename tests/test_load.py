@@ -17,7 +17,7 @@ import pytest
 
 import taller
 from mirror import REPO
-from taller import archive, catalog, columnar
+from taller import archive, cache, catalog, columnar, loader
 from taller.errors import TallerError
 
 EVENT_SETS = [entry.name for entry in catalog.selection() if not entry.is_capture]
@@ -34,7 +34,7 @@ SHAPES = {
     "AADAuditEvents": (4, 38),
     "Microsoft365DefenderEvents": (9, 98),
     "OfficeActivityEvents": (1, 35),
-    "WindowsEvents": (38, 99),
+    "WindowsEvents": (38, 99),  # Hostname (de Computer); ProcessId_dynamic... a su nombre
 }
 
 
@@ -160,6 +160,13 @@ def test_fact_golden_saml_tables(frames):
     windows = frames["WindowsEvents"]
     assert only(windows, windows["EventID"] == 412)["Computer"] == "ADFS01.simulandlabs.com"
     assert (windows["EventID"] == 4624).sum() == 28
+    # Exportación de Log Analytics: Hostname sale de Computer; EventData_dynamic, entera.
+    assert (windows["Hostname"] == windows["Computer"]).all()
+    assert windows["EventID"].notna().all()
+    # El canal sale de Channel o de EventLog; un evento 5156 no trae ninguno de los dos.
+    no_channel = only(windows, windows["Channel"].isna())
+    assert no_channel["EventID"] == 5156 and pd.isna(no_channel["EventLog"])
+    assert windows["EventData_dynamic"].dropna().str.startswith("[").all()
 
 
 # --- Tipos honestos (la tabla de taller/loader.py y datasets/README.md) -----
@@ -204,7 +211,7 @@ def test_timestamps_are_utc_datetimes_and_subtract_as_expected(frames):
 def test_guids_and_hex_values_stay_text(frames):
     df = frames["empire_psexec_dcerpc_tcp_svcctl"]
     for field in ("ProcessGuid", "SourceProcessGUID", "GrantedAccess", "TargetLogonId", "UtcTime"):
-        assert df[field].dtype == "string", field
+        assert df[field].dtype == loader.TEXT, field
     assert df["ProcessGuid"].dropna().str.fullmatch(r"\{[0-9a-fA-F-]{36}\}").all()
     assert df["GrantedAccess"].dropna().str.fullmatch(r"0x[0-9a-f]+").all()
 
@@ -295,7 +302,7 @@ def test_an_unreadable_or_stale_parquet_copy_is_rebuilt(frames, capsys):
     capsys.readouterr()
     pd.testing.assert_frame_equal(taller.load(name), frames[name])
     assert "es de una versión anterior del taller" in capsys.readouterr().err
-    assert json.loads(manifest_file.read_text())["parquet"]["format"] == 1
+    assert json.loads(manifest_file.read_text())["parquet"]["format"] == cache.PARQUET_FORMAT
 
 
 def test_load_prints_nothing_when_everything_is_cached(frames, capsys):
@@ -518,8 +525,9 @@ def test_a_bad_line_inside_an_archive_names_the_archive(tmp_path):
     "content, reason",
     [
         (b"EventID,Hostname\n4624,WORKSTATION6\n", "la línea 1 no es JSON válido"),
-        (b'[\n  {"EventID": 4624},\n  {"EventID": 4625}\n]\n', "la línea 1 no es JSON válido"),
-        (b'[{"EventID": 4624}]\n', "la línea 1 no es un objeto JSON"),
+        # Una lista de objetos sí se carga (tests/test_shapes.py); una de números, no.
+        (b"[\n  4624,\n  4625\n]\n", "la línea 1 no es JSON válido"),
+        (b"[4624, 4625]\n", "la línea 1 no es un objeto JSON"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "la línea 1 no es texto UTF-8"),
     ],
 )
@@ -561,7 +569,7 @@ def test_type_changes_and_new_columns_between_pieces(tmp_path, monkeypatch):
     path = write(tmp_path, "trozos.json", "\n".join(map(json.dumps, rows)).encode())
     df = taller.load(path)
     assert list(df.columns) == ["EventID", "Port", "Nueva", "Extra"]
-    assert df["Port"].dtype == "string" and df["Port"].iloc[20] == "-"
+    assert df["Port"].dtype == loader.TEXT and df["Port"].iloc[20] == "-"
     assert df["EventID"].tolist() == list(range(40))
 
     rows = [{"EventID": i} for i in range(20)] + [{"EventID": 20, "Tarde": 1.5}]
@@ -587,7 +595,7 @@ def test_documented_types_are_the_ones_in_the_readme():
         ("ProcessId", "Int64"),
         ("@timestamp", "datetime64[ns, UTC]"),
         ("TimeGenerated", "datetime64[ns, UTC]"),
-        ("GrantedAccess", "string"),
+        ("GrantedAccess", "str"),
         ("EventTime", "datetime64[s]"),
     ]:
         assert re.search(rf"`{re.escape(field)}`.*`{re.escape(dtype)}`", readme), field
