@@ -313,8 +313,8 @@ MANIFESTS = [
     Case("un manifiesto que es una tubería (FIFO)", "fifo", "no es un archivo normal"),
     Case("un manifiesto con `version: 2`", "set version 2", "de una versión más nueva del taller"),
     Case(
-        "una copia Parquet con `format: 2`",
-        "set parquet.format 2",
+        "una copia Parquet con `format: 99`",
+        "set parquet.format 99",
         "de una versión más nueva del taller",
     ),
 ]

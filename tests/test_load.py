@@ -17,7 +17,7 @@ import pytest
 
 import taller
 from mirror import REPO
-from taller import archive, cache, catalog, columnar, loader
+from taller import archive, cache, catalog, columnar, jsonlines, loader
 from taller.errors import TallerError
 
 EVENT_SETS = [entry.name for entry in catalog.selection() if not entry.is_capture]
@@ -560,8 +560,8 @@ def test_columns_that_mix_numbers_and_text_are_read_as_text(tmp_path):
 
 def test_type_changes_and_new_columns_between_pieces(tmp_path, monkeypatch):
     """Cada trozo deduce su propio esquema; al unirlos no se pierde ni se reordena nada."""
-    monkeypatch.setattr(columnar, "MIN_PIECE", 64)
-    monkeypatch.setattr(columnar.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(jsonlines, "MIN_PIECE", 64)
+    monkeypatch.setattr(jsonlines.os, "cpu_count", lambda: 4)
     rows = [{"EventID": i, "Port": i} for i in range(20)]
     rows += [{"EventID": 20, "Port": "-", "Nueva": "x"}] + [
         {"EventID": i, "Extra": True} for i in range(21, 40)

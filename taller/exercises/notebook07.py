@@ -58,7 +58,7 @@ def _signed_victim_images() -> frozenset[str]:
     TEXT,
     hints=(
         "Los eventos 7 (carga de imagen) del proceso víctima, solo los que no "
-        "van firmados, menos las imágenes nativas de .NET.",
+        "van firmados, menos los .ni.dll que precompila el propio equipo.",
         "Filtre los eventos 7 cuyo ProcessGuid es el TargetProcessGuid del "
         "hilo remoto (evento 8); después, los de Signed igual a «false», y "
         "deje fuera los nombres que acaban en .ni.dll (str.endswith negado "
@@ -74,8 +74,8 @@ def _(value):
         )
     if given.endswith(".ni.dll"):
         return False, (
-            "Los archivos .ni.dll son imágenes nativas de .NET que se generan "
-            "en el equipo y nunca van firmadas; déjelos fuera."
+            "Un .ni.dll es código .NET que el propio equipo precompila; nunca "
+            "va firmado. Déjelos fuera."
         )
     if given in _signed_victim_images():
         return False, "Esa DLL va firmada; se busca una sin firma."
