@@ -17,7 +17,7 @@ import pytest
 
 import taller
 from mirror import REPO
-from taller import archive, cache, catalog, columnar, jsonlines, loader
+from taller import archive, cache, catalog, jsonlines, loader
 from taller.errors import TallerError
 
 EVENT_SETS = [entry.name for entry in catalog.selection() if not entry.is_capture]
