@@ -1,0 +1,206 @@
+"""The workshop's supplementary Spanish translation of JupyterLab
+(jupyterlab/traducciones/) and the installer that merges it into the installed
+language pack (jupyterlab/install_settings.py).
+
+Offline and fast: it reads the installed JupyterLab's own files (its JavaScript
+bundle and its settings schemas) to know which strings JupyterLab translates,
+and works on copies of the language pack."""
+
+import gettext
+import importlib.util
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jupyterlab.commands import get_app_dir
+
+from built_site import REPO
+
+TRANSLATIONS = REPO / "jupyterlab" / "traducciones" / "jupyterlab.json"
+INSTALL = REPO / "jupyterlab" / "install_settings.py"
+STRING = r'"((?:[^"\\]|\\.)*)"'
+
+
+def load_installer():
+    spec = importlib.util.spec_from_file_location("install_settings", INSTALL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+installer = load_installer()
+
+
+def unescape(text: str) -> str:
+    """A JavaScript string literal's content as text (JSON escapes plus \\x41 and \\')."""
+    text = re.sub(r"\\x([0-9a-fA-F]{2})", r"\\u00\1", text).replace("\\'", "'")
+    try:
+        return json.loads(f'"{text}"')
+    except json.JSONDecodeError:
+        return text
+
+
+@pytest.fixture(scope="module")
+def jupyterlab_strings():
+    """{msgid: msgid_plural or None} that JupyterLab's interface asks to translate.
+
+    From the bundle: `__("…")`, `_n("…", "…", n)` and `_p("context", "…")`; from
+    the settings schemas: the menu titles, which the server translates with the
+    context «menu»."""
+    app = Path(get_app_dir())
+    found = {}
+    for bundle in sorted((app / "static").glob("*.js")):
+        code = bundle.read_text(encoding="utf-8", errors="replace")
+        for match in re.finditer(r"\.__\(" + STRING, code):
+            found.setdefault(unescape(match.group(1)), None)
+        for match in re.finditer(r"\._n\(" + STRING + "," + STRING, code):
+            found[unescape(match.group(1))] = unescape(match.group(2))
+        for match in re.finditer(r"\._p\(" + STRING + "," + STRING, code):
+            found.setdefault(f"{unescape(match.group(1))}\x04{unescape(match.group(2))}", None)
+
+    def menu_labels(node, inside=False):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if inside and key == "label" and isinstance(value, str):
+                    found.setdefault(f"menu\x04{value}", None)
+                menu_labels(value, inside or key == "jupyter.lab.menus")
+        elif isinstance(node, list):
+            for item in node:
+                menu_labels(item, inside)
+
+    for schema in sorted((app / "schemas").rglob("*.json")):
+        menu_labels(json.loads(schema.read_text(encoding="utf-8")))
+    assert len(found) > 1000, "no se encontraron las cadenas de JupyterLab"
+    return found
+
+
+def ours() -> dict:
+    entries = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
+    assert entries.pop("")["domain"] == "jupyterlab"
+    return entries
+
+
+def test_every_translation_is_a_string_jupyterlab_uses(jupyterlab_strings):
+    """A msgid that JupyterLab no longer uses (after an upgrade) would silently do nothing."""
+    unknown = sorted(msgid for msgid in ours() if msgid not in jupyterlab_strings)
+    assert not unknown, f"JupyterLab no usa estas cadenas: {unknown}"
+    for msgid, forms in ours().items():
+        plural = jupyterlab_strings[msgid]
+        assert len(forms) == (1 if plural is None else 2), (msgid, forms)
+        placeholders = set(re.findall(r"%\d", msgid + (plural or "")))
+        for form in forms:
+            assert form.strip(), msgid
+            # A translation may drop a placeholder («Save %1» → «Guardar»: JupyterLab
+            # fills it with «Notebook», untranslated), never invent one.
+            assert set(re.findall(r"%\d", form)) <= placeholders, (msgid, form)
+
+
+def test_one_word_per_concept():
+    """CONTRIBUTING.md: kernel is «núcleo», notebook is «cuaderno», output is «salida»."""
+    wrong = {
+        msgid: forms
+        for msgid, forms in ours().items()
+        if any(
+            re.search(r"(?i)\b(kernel|intérprete|notebook|resultados?)\b", form) for form in forms
+        )
+    }
+    assert not wrong, wrong
+
+
+@pytest.fixture
+def small_pack(tmp_path):
+    """A language pack folder with two entries of its own, one of them also ours."""
+    messages = tmp_path / "LC_MESSAGES"
+    messages.mkdir()
+    meta = {"domain": "jupyterlab", "language": "es-ES", "version": "jupyterlab"}
+    pack = {"": meta, "Open": ["Abrir"], "Restart Kernel…": ["Reiniciar el intérprete"]}
+    (messages / "jupyterlab.json").write_text(json.dumps(pack), encoding="utf-8")
+    header = (
+        "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=2; plural=(n != 1);\n"
+    )
+    mo = {
+        b"": header.encode(),
+        b"menu\x04File": b"Archivo",
+        b"%1 Item\x00%1 Items": b"%1 elemento\x00%1 elementos",
+    }
+    (messages / "jupyterlab.mo").write_bytes(installer.write_mo(mo))
+    return messages
+
+
+def run_installer(tmp_path, messages):
+    result = subprocess.run(
+        [
+            sys.executable,
+            INSTALL,
+            "--prefix",
+            tmp_path / "prefijo",
+            "--user-settings",
+            tmp_path / "usuario",
+            "--paquete-idioma",
+            messages,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_the_installer_completes_the_language_pack_once(tmp_path, small_pack):
+    first = run_installer(tmp_path, small_pack)
+    assert str(small_pack / "jupyterlab.json") in first
+    assert str(small_pack / "jupyterlab.mo") in first
+    merged = json.loads((small_pack / "jupyterlab.json").read_text(encoding="utf-8"))
+    # What the browser reads: ours added, ours replacing the pack's, the pack's kept.
+    assert merged["Open"] == ["Abrir"]
+    assert merged["Restart Kernel…"] == ["Reiniciar el núcleo…"]
+    assert merged["Run Selected Cell"] == [
+        "Ejecutar la celda seleccionada",
+        "Ejecutar las celdas seleccionadas",
+    ]
+    assert merged[""]["domain"] == "jupyterlab"
+    # What the server reads to translate the menu titles of the settings.
+    catalog = gettext.GNUTranslations(io.BytesIO((small_pack / "jupyterlab.mo").read_bytes()))
+    assert catalog.pgettext("menu", "Kernel") == "Núcleo"
+    assert catalog.pgettext("menu", "Run") == "Ejecutar"
+    assert catalog.pgettext("menu", "File") == "Archivo"
+    assert catalog.ngettext("%1 Item", "%1 Items", 2) == "%1 elementos"
+
+    before = {path.name: path.read_bytes() for path in small_pack.iterdir()}
+    second = run_installer(tmp_path, small_pack)
+    assert str(small_pack) not in second, second
+    assert {path.name: path.read_bytes() for path in small_pack.iterdir()} == before
+
+
+def test_the_installed_language_pack_reads_back(tmp_path):
+    """On a copy of the real pack: both files stay valid for gettext and JupyterLab."""
+    copy = tmp_path / "LC_MESSAGES"
+    shutil.copytree(installer.language_pack_messages(), copy)
+    run_installer(tmp_path, copy)
+    catalog = gettext.GNUTranslations(io.BytesIO((copy / "jupyterlab.mo").read_bytes()))
+    assert catalog.pgettext("menu", "Tabs") == "Pestañas"
+    assert catalog.pgettext("menu", "View") == "Ver"
+    merged = json.loads((copy / "jupyterlab.json").read_text(encoding="utf-8"))
+    for msgid, forms in ours().items():
+        assert merged[msgid] == forms
+
+
+def test_the_installer_says_what_to_do_without_the_language_pack(tmp_path):
+    code = (
+        "import importlib.util, runpy, sys\n"
+        "importlib.util.find_spec = lambda name, *a: None\n"
+        f"sys.argv = ['install_settings.py', '--prefix', {str(tmp_path)!r},"
+        f" '--user-settings', {str(tmp_path / 'u')!r}]\n"
+        f"runpy.run_path({str(INSTALL)!r}, run_name='__main__')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "No está instalado el paquete de idioma de JupyterLab" in result.stderr
