@@ -1,0 +1,459 @@
+"""JupyterLab itself, driven in Chromium through every notebook, as a learner uses it.
+
+One real `jupyter lab` (lab_support.LabServer: 127.0.0.1, random token, the
+workshop's Spanish settings installed exactly as the image, Binder and `make
+lab` install them) serves a temporary copy of the notebooks (the repository is
+never touched), with the data cache pointed at the verified `datasets/` that
+`make test` fills first. For every notebook 00–09:
+
+- «Ejecutar → Ejecutar todas las celdas», clicked in the Spanish menu, runs to
+  the end: no error output, no solution output, no «Correcto» before an answer
+  is written (every check says there is no answer yet, so no solution has
+  overwritten `answer`), and no raw MyST markup in the rendered notebook;
+- the notebook toolbar, the status bar and the collapsed-heading buttons show
+  no English;
+- in one exercise: a wrong answer gets «Todavía no», and after an answer cell
+  that fails (a KeyError) the check refuses to judge («Sin juzgar»).
+
+Another test opens every menu of the menu bar (with its submenus) and the
+context menu of a cell and requires every label to be Spanish. Screenshots go
+to test-artifacts/jupyterlab/ (one per notebook at 1280 px, and one at phone
+width), with the time each notebook took (not asserted: timings belong in
+`make bench`)."""
+
+import json
+import re
+import shutil
+import time
+
+import pytest
+
+import spelling
+from browser_support import ARTIFACTS, DESKTOP, PHONE, block_other_hosts
+from built_site import REPO
+from lab_support import LabServer
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOKS = sorted(path.name for path in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SHOTS = ARTIFACTS / "jupyterlab"
+# Spark (08, 09) starts a JVM; on a busy 2-core machine a whole notebook can take minutes.
+RUN_TIMEOUT_MS = 600_000
+STEP_TIMEOUT_MS = 120_000
+RAW_MARKUP = ["```{", ":::", "{term}", "{dropdown}", ":sorted:"]
+CHECK_CELL = re.compile(r'^taller\.check\("(\d\d\.\d+)", answer\)\s*$')
+ANSWER_LINE = re.compile(r"^answer = \.\.\..*$", re.M)
+WRONG_ANSWER = "answer = -1  # una respuesta equivocada"
+FAILING_ANSWER = 'answer = {}["Hostnme"]  # una celda que falla'
+
+# Words a Spanish interface may show that the Spanish dictionary does not know:
+# proper names (programs, formats), and key names, which JupyterLab writes in
+# English in every language (Ctrl+S, Shift+Enter).
+PROPER_NAMES = {
+    "Asciidoc",
+    "CodeMirror",
+    "IPython",
+    "Jupyter",
+    "JupyterLab",
+    "LaTeX",
+    "Markdown",
+    "Python",
+    "Qtpdf",
+    "Qtpng",
+    "Webpdf",
+    "ipykernel",
+    "jupyter",
+    "reStructuredText",
+    "Ctrl",
+    "Shift",
+    "Enter",
+    "Alt",
+    "Mayús",
+    "Intro",
+}
+# Tooltips JupyterLab 4.6 builds without its translator (the debugger button and
+# the «…» button of a narrow toolbar call `nullTranslator`): no translation can
+# reach them. Listed one by one so that any other English tooltip fails.
+UNTRANSLATABLE_TOOLTIPS = {"Enable Debugger", "Disable Debugger", "More commands"}
+# Submenus whose items are names, not interface text: languages of the text
+# editor's syntax highlighting, the list of interface languages (each in its own
+# language), recent paths.
+NAME_SUBMENUS = {"Resaltado de sintaxis del editor de texto", "Idioma", "Abrir reciente"}
+
+# Reads the open notebook's model (the page is started with exposeAppInBrowser).
+NOTEBOOK_STATE_JS = r"""
+() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const kernel = panel.sessionContext.session?.kernel;
+  return {
+    kernel: kernel ? kernel.status : null,
+    cells: panel.content.widgets.map((cell) => ({
+      type: cell.model.type,
+      source: cell.model.sharedModel.getSource(),
+      count: cell.model.type === "code" ? cell.model.executionCount : null,
+      pending: cell.model.type === "code"
+        && (cell.node.querySelector(".jp-InputPrompt")?.textContent || "").includes("*"),
+      outputs: cell.model.type === "code" ? cell.model.outputs.toJSON() : [],
+      rendered: cell.model.type === "markdown"
+        ? (cell.node.querySelector(".jp-MarkdownOutput")?.textContent ?? null)
+        : null,
+    })),
+  };
+}
+"""
+
+# The visible text of the notebook toolbar and the status bar, and the tooltips
+# (title, aria-label) of their visible elements.
+BARS_JS = r"""
+() => {
+  const shown = (el) => el.offsetParent !== null;
+  const read = (root) => {
+    if (!root) return [];
+    const texts = root.innerText.split("\n");
+    for (const el of root.querySelectorAll("[title], [aria-label]")) {
+      if (!shown(el)) continue;
+      texts.push(el.getAttribute("title") || "", el.getAttribute("aria-label") || "");
+    }
+    return texts;
+  };
+  const panel = window.jupyterapp.shell.currentWidget;
+  return {
+    toolbar: read(panel.toolbar.node),
+    statusbar: read(document.querySelector("#jp-main-statusbar")),
+    hidden_cells: [...document.querySelectorAll(".jp-showHiddenCellsButton")]
+      .map((el) => el.textContent),
+  };
+}
+"""
+
+# The items of the most recently opened menu: index, kind, label, visible.
+MENU_ITEMS_JS = r"""
+(menu) => [...menu.querySelectorAll(":scope > ul > li.lm-Menu-item")].map((li, i) => [
+  i, li.dataset.type, li.querySelector(".lm-Menu-itemLabel").textContent,
+  li.offsetParent !== null,
+])
+"""
+
+
+def output_text(output) -> str:
+    if output.get("output_type") == "stream":
+        text = output.get("text", "")
+        return "".join(text) if isinstance(text, list) else text
+    if output.get("output_type") == "error":
+        return f"{output.get('ename')}: {output.get('evalue')}"
+    data = output.get("data", {})
+    parts = [data.get(kind, "") for kind in ("text/plain", "text/html", "text/markdown")]
+    return "\n".join("".join(part) if isinstance(part, list) else part for part in parts)
+
+
+def cell_output(cell) -> str:
+    return "\n".join(output_text(output) for output in cell["outputs"])
+
+
+def english(strings) -> list[str]:
+    """The strings with a word that is neither Spanish nor an allowed name."""
+    strings = [text for text in strings if text and text.strip()]
+    words = {word for text in strings for word in spelling.words(text)} - PROPER_NAMES
+    foreign = spelling.not_spanish(words)
+    wrong = [text for text in strings if set(spelling.words(text)) & foreign]
+    # One word per concept: the kernel is «núcleo», never «intérprete».
+    wrong += [text for text in strings if re.search(r"(?i)\bintérprete\b", text)]
+    return sorted(set(wrong))
+
+
+# --- Fixtures ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def workshop_lab(tmp_path_factory):
+    """JupyterLab in Spanish on a temporary copy of the notebooks (and the book they link)."""
+    home = tmp_path_factory.mktemp("lab-cuadernos")
+    server = LabServer(
+        home,
+        spanish=True,
+        env={"TALLER_CACHE_DIR": str(REPO / "datasets")},
+        extra_args=["--LabApp.expose_app_in_browser=True"],
+    )
+    try:
+        ignore = shutil.ignore_patterns(".*", "__pycache__", "*.py")
+        shutil.copytree(REPO / "notebooks", server.root / "notebooks", ignore=ignore)
+        shutil.copytree(REPO / "book", server.root / "book", ignore=ignore)
+        server.wait_until_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def timings():
+    """Seconds each notebook took in JupyterLab; written next to the screenshots."""
+    measured = {}
+    yield measured
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "tiempos.json").write_text(
+        json.dumps(measured, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+@pytest.fixture
+def open_notebook(browser, workshop_lab):
+    """open_notebook("01_numpy.ipynb", viewport=DESKTOP) -> page, with the kernel idle.
+
+    Each call gets a fresh browser context (offline: only the lab is reachable);
+    at the end the kernels are shut down, so that only one runs at a time."""
+    contexts = []
+
+    def _open(name, viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport, locale="es-ES", service_workers="block")
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        contexts.append(context)
+        blocked = []
+        block_other_hosts(context, workshop_lab.url, blocked)
+        page = context.new_page()
+        page.goto(f"{workshop_lab.url}lab/tree/notebooks/{name}?reset&token={workshop_lab.token}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+        page.wait_for_function(
+            "() => window.jupyterapp?.shell.currentWidget?.sessionContext"
+            "?.session?.kernel?.status === 'idle'"
+        )
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+    for session in workshop_lab.api("sessions"):
+        workshop_lab.api(f"sessions/{session['id']}", method="DELETE")
+
+
+# --- Driving JupyterLab --------------------------------------------------------
+
+
+def state(page):
+    return page.evaluate(NOTEBOOK_STATE_JS)
+
+
+def wait_until_idle(page, timeout=STEP_TIMEOUT_MS):
+    """The kernel is idle and no cell is waiting to run («[*]»)."""
+    page.wait_for_function(
+        f"() => {{ const s = ({NOTEBOOK_STATE_JS})();"
+        " return s.kernel === 'idle' && !s.cells.some((c) => c.pending); }",
+        timeout=timeout,
+    )
+
+
+def choose(page, menu: str, item: str):
+    """Open `menu` in the menu bar and click its item labelled exactly `item`."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$")).click()
+    page.locator(
+        ".lm-Menu .lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")
+    ).click()
+
+
+def run_all(page):
+    choose(page, "Ejecutar", "Ejecutar todas las celdas")
+    # Done when every code cell ran, or one failed (JupyterLab stops there).
+    page.wait_for_function(
+        f"() => {{ const s = ({NOTEBOOK_STATE_JS})();"
+        " const code = s.cells.filter((c) => c.type === 'code');"
+        " const failed = code.some((c) => c.outputs.some((o) => o.output_type === 'error'));"
+        " return s.kernel === 'idle' && !code.some((c) => c.pending)"
+        " && (failed || code.every((c) => c.count !== null)); }",
+        timeout=RUN_TIMEOUT_MS,
+    )
+
+
+def run_cell_with(page, index: int, source: str):
+    """Write `source` in cell `index` as a learner would and run it with Shift+Enter."""
+    before = state(page)["cells"][index]["count"]
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.scroll_into_view_if_needed()
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(source)
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        f"() => ({NOTEBOOK_STATE_JS})().cells[{index}].count !== {json.dumps(before)}"
+    )
+    wait_until_idle(page)
+    return state(page)["cells"][index]
+
+
+def run_selected(page, index: int):
+    """Run the selected cell (it must be `index`) with Shift+Enter, in command mode."""
+    before = state(page)["cells"][index]["count"]
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        f"() => ({NOTEBOOK_STATE_JS})().cells[{index}].count !== {json.dumps(before)}"
+    )
+    wait_until_idle(page)
+    return state(page)["cells"][index]
+
+
+def read_menu(page, depth=0, skip=()):
+    """[(label, [submenu labels…])] of the most recently opened menu, opening submenus."""
+    menus = page.locator(".lm-Menu")
+    level = menus.count() - 1
+    menu = menus.nth(level)
+    labels = []
+    for index, kind, label, visible in menu.evaluate(MENU_ITEMS_JS):
+        if kind == "separator" or not visible:
+            continue
+        labels.append(label)
+        if kind == "submenu" and depth < 2:
+            menu.locator(":scope > ul > li.lm-Menu-item").nth(index).hover()
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.lm-Menu').length > {level + 1}"
+            )
+            if label not in NAME_SUBMENUS:
+                labels += read_menu(page, depth + 1)
+    return labels
+
+
+def kernel_help_links(page) -> set:
+    """The Help menu's links that the kernel itself provides (ipykernel, in English)."""
+    links = page.evaluate(
+        "async () => (await window.jupyterapp.shell.currentWidget.sessionContext"
+        ".session.kernel.info).help_links.map((link) => link.text)"
+    )
+    return set(links)
+
+
+# --- Tests ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_run_all_in_jupyterlab(name, open_notebook, timings):
+    page = open_notebook(name)
+    started = time.monotonic()
+    run_all(page)
+    cells = state(page)["cells"]
+
+    errors = [
+        (index, output_text(output))
+        for index, cell in enumerate(cells)
+        for output in cell["outputs"]
+        if output.get("output_type") == "error"
+    ]
+    assert not errors, f"{name}: «Ejecutar todas las celdas» termina con errores: {errors}"
+    code = [index for index, cell in enumerate(cells) if cell["type"] == "code"]
+    assert all(cells[index]["count"] is not None for index in code), name
+
+    # Nothing says «Correcto» before the learner writes an answer, and every check
+    # still finds `answer = ...`: no solution ran.
+    correct = [index for index in code if "Correcto" in cell_output(cells[index])]
+    assert not correct, f"{name}: «Correcto» sin respuesta en las celdas {correct}"
+    checks = [index for index in code if CHECK_CELL.match(cells[index]["source"])]
+    for index in checks:
+        assert "todavía no hay respuesta" in cell_output(cells[index]), (
+            f"{name}, celda {index}: la comprobación no ve la celda de respuesta sin "
+            f"escribir (¿ha ejecutado una solución?): {cell_output(cells[index])!r}"
+        )
+
+    # No raw markup in what the learner reads: rendered Markdown and outputs.
+    shown = [cell["rendered"] or "" for cell in cells if cell["type"] == "markdown"]
+    unrendered = [cell["source"][:60] for cell in cells if cell["type"] == "markdown"]
+    unrendered = [text for text, html in zip(unrendered, shown, strict=True) if not html]
+    assert not unrendered, f"{name}: celdas de Markdown sin mostrar: {unrendered}"
+    shown += [cell_output(cells[index]) for index in code]
+    raw = sorted({mark for text in shown for mark in RAW_MARKUP if mark in text})
+    assert not raw, f"{name}: JupyterLab muestra marcado sin interpretar: {raw}"
+
+    bars = page.evaluate(BARS_JS)
+    # The buttons of collapsed headings: see the xfail test below.
+    visible = bars["toolbar"] + bars["statusbar"]
+    wrong = [text for text in english(visible) if text not in UNTRANSLATABLE_TOOLTIPS]
+    assert not wrong, f"{name}: texto en inglés en la barra de herramientas o de estado: {wrong}"
+
+    timings[name] = round(time.monotonic() - started, 1)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"{name.removesuffix('.ipynb')}.png")
+
+    if not checks:
+        return
+    # One exercise: a wrong answer, then an answer cell that fails.
+    check = checks[0]
+    answer = check - 1
+    source = cells[answer]["source"]
+    assert ANSWER_LINE.search(source), (name, source)
+    exercise = CHECK_CELL.match(cells[check]["source"]).group(1)
+
+    run_cell_with(page, answer, ANSWER_LINE.sub(lambda _: WRONG_ANSWER, source))
+    verdict = cell_output(run_selected(page, check))
+    assert "Todavía no" in verdict and "Correcto" not in verdict, (exercise, verdict)
+
+    failed = run_cell_with(page, answer, ANSWER_LINE.sub(lambda _: FAILING_ANSWER, source))
+    assert any(output.get("ename") == "KeyError" for output in failed["outputs"]), failed
+    verdict = cell_output(run_selected(page, check))
+    assert "Correcto" not in verdict and "Sin juzgar" in verdict, (
+        f"Ejercicio {exercise}: tras una celda de respuesta que falla, la comprobación "
+        f"tiene que negarse a juzgar: {verdict!r}"
+    )
+
+
+def test_menus_and_cell_context_menu_are_spanish(open_notebook):
+    page = open_notebook("01_numpy.ipynb")
+    bar = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    assert bar == [
+        "Archivo",
+        "Editar",
+        "Ver",
+        "Ejecutar",
+        "Núcleo",
+        "Pestañas",
+        "Configuración",
+        "Ayuda",
+    ], bar
+    labels = {}
+    for index, title in enumerate(bar):
+        page.locator(".lm-MenuBar-item").nth(index).click()
+        labels[title] = read_menu(page)
+        page.keyboard.press("Escape")
+        page.keyboard.press("Escape")
+    # «Pestañas» ends with the open documents; «Ayuda», with the kernel's links.
+    labels["Pestañas"] = [label for label in labels["Pestañas"] if not label.endswith(".ipynb")]
+    kernel_links = kernel_help_links(page)
+    assert kernel_links <= set(labels["Ayuda"]), (kernel_links, labels["Ayuda"])
+    labels["Ayuda"] = [label for label in labels["Ayuda"] if label not in kernel_links]
+
+    page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").first.click(button="right")
+    labels["menú contextual de una celda"] = read_menu(page)
+    page.keyboard.press("Escape")
+
+    for where, items in labels.items():
+        assert items, where
+        wrong = english(items)
+        assert not wrong, f"{where}: entradas en inglés: {wrong}"
+    # The workshop's own wording (notebook 00, book/jupyter.md) is what the menus say.
+    assert "Ejecutar todas las celdas" in labels["Ejecutar"]
+    assert "Apagar todos los núcleos…" in labels["Núcleo"]
+    assert "Reiniciar el núcleo…" in labels["Núcleo"]
+    assert "Reiniciar el núcleo y Ejecutar todas las celdas…" in labels["Núcleo"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="JupyterLab 4.6 crea las celdas de Markdown sin su traductor (nullTranslator): "
+    "«%1 cells hidden» no llega a ningún paquete de idioma. La traducción ya está en "
+    "jupyterlab/traducciones; esta prueba pasará (y avisará) cuando JupyterLab lo corrija.",
+)
+def test_a_collapsed_heading_says_how_many_cells_it_hides_in_spanish(open_notebook):
+    page = open_notebook("01_numpy.ipynb")
+    heading = page.locator(".jp-MarkdownCell .jp-collapseHeadingButton").first
+    heading.click()
+    button = page.locator(".jp-showHiddenCellsButton").first
+    button.wait_for()
+    text = button.inner_text()
+    assert re.fullmatch(r"\d+ celdas? ocultas?", text.strip()), text
+
+
+def test_a_phone_sized_screen_shows_the_notebook_in_spanish(open_notebook):
+    page = open_notebook("03_filtrar_resumir.ipynb", viewport=PHONE)
+    bars = page.evaluate(BARS_JS)
+    wrong = [
+        text
+        for text in english(bars["toolbar"] + bars["statusbar"])
+        if text not in UNTRANSLATABLE_TOOLTIPS
+    ]
+    assert not wrong, wrong
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "03_filtrar_resumir-movil.png")
