@@ -131,14 +131,13 @@ def test_notebook_page_shows_outputs_and_a_plot(open_page):
     assert watcher.problems() == [], watcher.report(PLOT_NOTEBOOK)
 
 
-def hidden_cells(doc: str) -> int:
-    """Code cells tagged hide-cell (exercise solutions) in the notebook's source."""
+def folded_parts(doc: str) -> tuple[int, int]:
+    """(solutions, «Para profundizar» blocks) in the notebook's source."""
     notebook = json.loads((REPO / f"{doc}.ipynb").read_text(encoding="utf-8"))
-    return sum(
-        "hide-cell" in cell.get("metadata", {}).get("tags", [])
-        for cell in notebook["cells"]
-        if cell["cell_type"] == "code"
-    )
+    texts = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown"]
+    solutions = sum(text.startswith("<details>\n<summary>Mostrar la solución") for text in texts)
+    deep = sum(text.startswith("### Para profundizar:") for text in texts)
+    return solutions, deep
 
 
 # 00 checks the environment: it has no exercises, hence no hidden solutions.
@@ -147,33 +146,33 @@ WITH_SOLUTIONS = [doc for doc in NOTEBOOKS if not doc.startswith("notebooks/00_"
 
 @pytest.mark.parametrize("doc", WITH_SOLUTIONS)
 def test_hidden_solutions_open_when_clicked(open_page, doc):
-    page, _ = open_page(f"{doc}.html")
-    toggles = page.locator(".tag_hide-cell details")
-    assert toggles.count() >= 1, (
-        f"{doc}: no hay soluciones ocultas (celdas con la etiqueta hide-cell)"
+    """Solutions and «Para profundizar» blocks are closed boxes that open with one click."""
+    page, watcher = open_page(f"{doc}.html")
+    solutions, deep = folded_parts(doc)
+    assert solutions >= 1, f"{doc}: ningún ejercicio tiene la solución en un <details>"
+    boxes = {
+        "la solución": page.locator(
+            "article details:has(> summary:text-is('Mostrar la solución'))"
+        ),
+        "profundizar": page.locator("article details.profundizar"),
+    }
+    assert boxes["la solución"].count() == solutions, f"{doc}: no se pliegan todas las soluciones"
+    assert boxes["profundizar"].count() == deep, (
+        f"{doc}: no se pliegan todos los bloques «Para profundizar»"
     )
-    assert toggles.count() == hidden_cells(doc), (
-        f"{doc}: el sitio no pliega todas las celdas con la etiqueta hide-cell"
-    )
-    solutions = 0
-    for index in range(toggles.count()):
-        toggle = toggles.nth(index)
-        code = toggle.locator(".cell_input pre")
-        summary = toggle.locator("summary")
-        toggle.scroll_into_view_if_needed()
-        assert not code.is_visible(), f"{doc}: la celda {index + 1} se ve sin pulsar el botón"
-        # Under «Ejercicios» a hidden cell is a solution; in a «Para profundizar»
-        # block it is just code.
-        what = (
-            "la solución" if toggle.evaluate("el => !!el.closest('#ejercicios')") else "el código"
-        )
-        solutions += what == "la solución"
-        assert summary.inner_text().strip() == f"Mostrar {what}"
-        summary.click()
-        code.wait_for(state="visible")
-        assert code.inner_text().strip() != ""
-        assert summary.inner_text().strip() == f"Ocultar {what}"
-    assert solutions >= 1, f"{doc}: ningún ejercicio tiene la solución plegada"
+    for what, toggles in boxes.items():
+        for index in range(toggles.count()):
+            toggle = toggles.nth(index)
+            body = toggle.locator("pre, p").first
+            summary = toggle.locator("summary").first
+            toggle.scroll_into_view_if_needed()
+            assert not body.is_visible(), f"{doc}: {what} {index + 1} se ve sin abrirla"
+            if what == "profundizar":
+                assert summary.inner_text().strip().startswith("Para profundizar:")
+            summary.click()
+            body.wait_for(state="visible")
+            assert body.inner_text().strip() != ""
+    assert watcher.problems() == [], watcher.report(doc)
 
 
 def needs_java(doc: str) -> bool:

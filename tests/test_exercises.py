@@ -2,14 +2,19 @@
 
 Neither the solution nor the expected answer is written here. The pattern:
 
-1. **The official answer comes from the notebook.** For every notebook with
-   registered checks, a copy of the notebook is executed top to bottom in a
-   real kernel (nbclient, working folder ``notebooks/``, like nbval), with one
-   extra cell injected after the last solution cell of each checked exercise.
-   That cell evaluates ``taller.exercises.evaluate("NN.k", answer)`` on the
-   ``answer`` the solution just computed. So the test proves what the learner
-   sees: the notebook's own solution, run after the notebook's own setup, is
-   accepted.
+1. **The official answer comes from the notebook.** A solution is a Markdown
+   cell (``tests/solutions.py``): «Ejecutar todas las celdas» cannot run it.
+   For every notebook with solutions, a copy of the notebook is executed top
+   to bottom in a real kernel (nbclient, working folder ``notebooks/``, like
+   nbval), with each solution's code injected as a cell right after its
+   Markdown cell, then one more cell that evaluates
+   ``taller.exercises.evaluate("NN.k", answer)`` on the ``answer`` the
+   solution just computed; what the solution bound is then undone, so each
+   solution runs with only the notebook's own cells before it. So the test
+   proves what the learner sees: the notebook's own solution, run after the
+   notebook's own setup, is accepted, and its «Salida» block is exactly what
+   it prints today (``python tests/solutions.py notebooks/NN_x.ipynb``
+   rewrites the blocks).
 2. **Plausible wrong answers come from the check module.** Each
    ``taller/exercises/notebookNN.py`` declares, next to its checks, a mapping
    ``WRONG = {"NN.k": callable}``; the callable takes no argument and returns a
@@ -31,8 +36,9 @@ Neither the solution nor the expected answer is written here. The pattern:
 
 To add an exercise: register its check with ``@exercise("NN.k")``, add its
 ``WRONG`` entry, write the exercise cells as ``tests/test_notebooks.py``
-describes (answer cell, check cell, collapsed solution ending with
-``taller.check("NN.k", answer)``) and run
+describes (answer cell, check cell, solution in a Markdown ``<details>``
+cell whose code computes ``answer``), write its «Salida» with
+``python tests/solutions.py notebooks/NN_x.ipynb`` and run
 ``.venv/bin/pytest tests/test_exercises.py -k NN``.
 
 The fast test (unit layer) only checks that every registered key has its
@@ -48,6 +54,7 @@ import nbformat
 import pytest
 
 from built_site import REPO
+from solutions import execute, solutions
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MARK = "@@EJERCICIO "
@@ -65,6 +72,7 @@ def _checks(nn):
 
 
 CHECKED = [path for path in NOTEBOOKS if _checks(path.name[:2])[1]]
+WITH_SOLUTIONS = [p for p in NOTEBOOKS if solutions(nbformat.read(p, as_version=4))]
 
 
 def _probe(key):
@@ -86,22 +94,6 @@ print({MARK!r} + _json.dumps({{
 """
 
 
-def _solution_ends(nb, keys):
-    """{index of the last solution cell: key} for every checked exercise."""
-    ends, current = {}, None
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "markdown":
-            match = re.search(r"^### Ejercicio (\d\d\.\d+)", cell.source, re.M)
-            if match:
-                current = match[1]
-            elif cell.source.lstrip().startswith("#"):
-                current = None
-            continue
-        if current in keys and "hide-cell" in cell.metadata.get("tags", []):
-            ends[current] = index
-    return {index: key for key, index in ends.items()}
-
-
 @pytest.mark.unit
 @pytest.mark.parametrize("path", CHECKED, ids=lambda p: p.stem)
 def test_every_check_declares_plausible_wrong_answers(path):
@@ -111,33 +103,31 @@ def test_every_check_declares_plausible_wrong_answers(path):
         f"{module.__name__}: WRONG debe tener una entrada por ejercicio registrado ({keys})"
     )
     nb = nbformat.read(path, as_version=4)
-    assert sorted(_solution_ends(nb, keys).values()) == keys, (
-        "cada ejercicio comprobado necesita su solución (celda hide-cell) en el cuaderno"
+    solved = {key for _, key, _, _ in solutions(nb)}
+    assert set(keys) <= solved, (
+        "cada ejercicio comprobado necesita su solución (celda de Markdown con "
+        f"<details>, tests/solutions.py) en el cuaderno: faltan {sorted(set(keys) - solved)}"
     )
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("path", CHECKED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", WITH_SOLUTIONS, ids=lambda p: p.stem)
 def test_official_solution_accepted_and_wrong_answers_rejected(path):
-    from nbclient import NotebookClient
-
     _, keys = _checks(path.name[:2])
     nb = nbformat.read(path, as_version=4)
-    for index, key in sorted(_solution_ends(nb, keys).items(), reverse=True):
-        nb.cells.insert(index + 1, nbformat.v4.new_code_cell(_probe(key)))
-    NotebookClient(
-        nb,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(REPO / "notebooks")}},
-    ).execute()
+    executed = execute(path, probe=lambda key: _probe(key) if key in keys else "")
     results = {}
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            for line in output.get("text", "").splitlines():
-                if line.startswith(MARK):
-                    found = json.loads(line[len(MARK) :])
-                    results[found["key"]] = found
+    for index, key, _, output in solutions(nb):
+        _, printed, probe = executed[index]
+        assert printed == (output or ""), (
+            f"{key}: la «Salida» de la solución no es lo que imprime hoy su código; "
+            f"vuelva a generarla con python tests/solutions.py notebooks/{path.name}\n"
+            f"--- guardada:\n{output}\n--- ahora:\n{printed}"
+        )
+        for line in probe.splitlines():
+            if line.startswith(MARK):
+                found = json.loads(line[len(MARK) :])
+                results[found["key"]] = found
     assert sorted(results) == keys
     for key, found in results.items():
         assert found["official"], f"{key}: la solución oficial no pasa su comprobación"

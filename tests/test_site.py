@@ -195,3 +195,55 @@ def test_book_pages_link_terms_to_the_glossary(site):
             assert target in anchors, f"{doc}: enlace a un término que no existe: {target}"
             used += 1
     assert used >= 10, "Las páginas casi no enlazan con el glosario"
+
+
+# --- No raw markup ------------------------------------------------------------
+
+# What a reader would see if a MyST directive or role were not rendered: the
+# fence of a directive, a role, an option. (Issue 19: a «Para profundizar» title
+# with inline code once printed «```{dropdown} …» as a paragraph.)
+RAW_MARKUP = re.compile(
+    r"```\s*\{|~~~\s*\{|:::|\{(?:term|doc|ref|numref|dropdown|glossary|download|note|warning)\}"
+    r"|:sorted:|:class:|:open:"
+)
+
+
+def visible_text(soup):
+    """The text a reader sees in the article, outside code blocks that show code on purpose."""
+    article = soup.select_one("article.bd-article") or soup.body
+    for hidden in article.select("script, style, template"):
+        hidden.decompose()
+    return article.get_text(" ")
+
+
+def test_no_page_shows_raw_directives_or_roles(site):
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) >= len(toc_files())
+    found = {}
+    for path in pages:
+        if "_static" in path.parts or "diapositivas" in path.parts:
+            continue
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        text = visible_text(soup)
+        hits = sorted({m[0] for m in RAW_MARKUP.finditer(text)})
+        if hits:
+            found[str(path.relative_to(site))] = hits
+    assert found == {}, f"páginas con sintaxis de MyST a la vista: {found}"
+
+
+def test_deep_blocks_and_solutions_are_folded(site):
+    """«Para profundizar» sections and exercise solutions are closed <details> boxes, titled."""
+    for doc in toc_files():
+        if not doc.startswith("notebooks/"):
+            continue
+        soup = page(site, doc)
+        for heading in soup.select("article h3"):
+            assert not heading.get_text().startswith("Para profundizar"), (
+                f"{doc}: «{heading.get_text(strip=True)}» queda como sección abierta"
+            )
+        for box in soup.select("article details"):
+            assert not box.has_attr("open"), f"{doc}: un desplegable abierto"
+            summary = box.find("summary")
+            assert summary is not None and summary.get_text(strip=True), (
+                f"{doc}: un desplegable sin título"
+            )

@@ -116,62 +116,14 @@ def drop_thebe_config(app, doctree, docname):
 
 def visit_hidden_cell(self, node):
     """myst-nb's toggle for hide-cell, without its English aria-label ("Toggle hidden
-    content"): the button's accessible name is its visible text, «Mostrar la solución»."""
+    content"): the button's accessible name is its visible text. (The notebooks fold
+    their solutions and «Para profundizar» blocks without hide-cell tags; this only
+    keeps a stray one in Spanish.)"""
     classes = " ".join(node["classes"])
     self.body.append(f'<details class="admonition hide {classes}">\n<summary>\n')
     self.body.append(f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n')
     self.body.append(f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n')
     self.body.append("</summary>\n")
-
-
-# Hidden code cells outside the exercises belong to «Para profundizar» blocks:
-# there the toggle shows code, not a solution.
-CODE_PROMPTS = ("Mostrar el código", "Ocultar el código")
-
-
-def section_titles(node):
-    """The titles of the sections that contain `node`, innermost first."""
-    parent = node.parent
-    while parent is not None:
-        if isinstance(parent, nodes.section) and parent.children:
-            if isinstance(parent[0], nodes.title):
-                yield parent[0].astext()
-        parent = parent.parent
-
-
-def in_exercises(node) -> bool:
-    return any(title.startswith("Ejercicio") for title in section_titles(node))
-
-
-def label_hidden_code(app, doctree, docname):
-    """«Mostrar la solución» only under «Ejercicios»; a hidden cell of a «Para
-    profundizar» block shows code, «Mostrar el código». (myst-nb's post-transform
-    has already wrapped the cell, without linking the wrapper to its parent.)"""
-    for cell in list(doctree.findall(nodes.container)):
-        if cell.get("nb_element") != "cell_code":
-            continue
-        for child in cell.children:
-            if isinstance(child, HideCodeCellNode):
-                child.parent = cell
-                if not in_exercises(cell):
-                    child["prompt_show"], child["prompt_hide"] = CODE_PROMPTS
-
-
-def retitle_deep_dropdowns(app, doctree, docname):
-    """A «Para profundizar: …» heading followed by a dropdown with the same title
-    (the notebook convention, so that JupyterLab shows the heading) would read the
-    title twice on the site: the dropdown's own title becomes «Mostrar la explicación»."""
-    from sphinx_design.dropdown import dropdown_title
-
-    for title in list(doctree.findall(dropdown_title)):
-        heading = next(section_titles(title), "").strip()
-        for inline in title.findall(nodes.inline):
-            if "sd-summary-text" not in inline["classes"]:
-                continue
-            text = inline.astext().strip()
-            if text.startswith("Para profundizar") and text == heading:
-                inline.children = [nodes.Text("Mostrar la explicación")]
-            break
 
 
 def link_images_to_full_size(app, doctree, docname):
@@ -249,8 +201,6 @@ def setup(app):
     app.connect("html-page-context", drop_colab_where_java_is_needed, priority=900)
     app.connect("doctree-read", warn_colab_needs_java)
     app.connect("doctree-resolved", link_images_to_full_size)
-    app.connect("doctree-resolved", retitle_deep_dropdowns, priority=900)
-    app.connect("doctree-resolved", label_hidden_code, priority=900)
     app.connect("doctree-resolved", drop_thebe_config, priority=900)
     app.connect("html-page-context", drop_thebe_files, priority=900)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
