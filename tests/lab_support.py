@@ -1,8 +1,9 @@
-"""A real JupyterLab for the tests, started as the image, Binder and `make lab` start it.
+"""Un JupyterLab de verdad para las pruebas, arrancado como lo arrancan la imagen,
+Binder y `make lab`.
 
-Every server runs on 127.0.0.1 with a random token, in its own session, with
-its configuration, runtime and settings folders in a temporary directory; it is
-stopped by its PID at the end."""
+Cada servidor escucha en 127.0.0.1 con un token aleatorio, en su propia sesión,
+con sus carpetas de configuración, de ejecución y de ajustes en una carpeta
+temporal; al final se para por su PID."""
 
 import json
 import os
@@ -39,7 +40,7 @@ class LabServer:
         prefix, user_settings = home / "prefijo", home / "ajustes-usuario"
         (prefix / "share" / "jupyter" / "lab" / "settings").mkdir(parents=True)
         if spanish:
-            # Exactly what the Dockerfile, binder/postBuild and `make lab` run.
+            # Lo mismo que ejecutan docker/Dockerfile, binder/postBuild y `make lab`.
             subprocess.run(
                 [sys.executable, INSTALL, "--prefix", prefix, "--user-settings", user_settings],
                 check=True,
@@ -66,7 +67,7 @@ class LabServer:
             f"--LabApp.app_settings_dir={prefix / 'share' / 'jupyter' / 'lab' / 'settings'}",
             *extra_args,
         ]
-        if os.geteuid() == 0:  # the CI machine runs as root; the image never does
+        if os.geteuid() == 0:  # la integración continua es root; la imagen, nunca
             command.append("--allow-root")
         self.log = open(home / "servidor.log", "w+", encoding="utf-8")
         self.process = subprocess.Popen(

@@ -1,25 +1,28 @@
-"""JupyterLab itself, driven in Chromium through every notebook, as a learner uses it.
+"""JupyterLab mismo, manejado en Chromium por todos los cuadernos, como lo usa quien aprende.
 
-One real `jupyter lab` (lab_support.LabServer: 127.0.0.1, random token, the
-workshop's Spanish settings installed exactly as the image, Binder and `make
-lab` install them) serves a temporary copy of the notebooks (the repository is
-never touched), with the data cache pointed at the verified `datasets/` that
-`make test` fills first. For every notebook 00–09:
+Un `jupyter lab` de verdad (lab_support.LabServer: 127.0.0.1, token aleatorio y
+la configuración en español del taller, instalada igual que en la imagen, Binder
+y `make lab`) sirve una copia temporal de los cuadernos (el repositorio no se
+toca), con la caché de datos en la carpeta `datasets/` verificada que `make
+test` llena antes. En cada cuaderno 00–09:
 
-- «Ejecutar → Ejecutar todas las celdas», clicked in the Spanish menu, runs to
-  the end: no error output, no solution output, no «Correcto» before an answer
-  is written (every check says there is no answer yet, so no solution has
-  overwritten `answer`), and no raw MyST markup in the rendered notebook;
-- the notebook toolbar, the status bar and the collapsed-heading buttons show
-  no English;
-- in one exercise: a wrong answer gets «Todavía no», and after an answer cell
-  that fails (a KeyError) the check refuses to judge («Sin juzgar»).
+- «Ejecutar → Ejecutar todas las celdas», con un clic en el menú en español,
+  llega al final: sin salidas de error, sin la salida de ninguna solución, sin
+  «Correcto» antes de escribir una respuesta (cada comprobación dice que aún
+  no hay respuesta, así que ninguna solución ha sobrescrito `answer`) y sin
+  marcado MyST sin interpretar en el cuaderno mostrado;
+- la barra de herramientas del cuaderno y la de la celda activa, la barra de
+  estado y las barras laterales no tienen texto en inglés;
+- en un ejercicio: una respuesta equivocada recibe «Todavía no» y, tras una
+  celda de respuesta que falla (un KeyError), la comprobación se niega a
+  juzgar («Sin juzgar»).
 
-Another test opens every menu of the menu bar (with its submenus) and the
-context menu of a cell and requires every label to be Spanish. Screenshots go
-to test-artifacts/jupyterlab/ (one per notebook at 1280 px, and one at phone
-width), with the time each notebook took (not asserted: timings belong in
-`make bench`)."""
+Otra prueba abre cada menú de la barra de menús (con sus submenús) y el menú
+contextual de una celda y exige que todo esté en español, y que cada «Menú» →
+«Entrada» que citan los cuadernos y el libro exista. Las capturas van a
+test-artifacts/jupyterlab/ (una por cuaderno a 1280 px y una con el ancho de un
+teléfono), con lo que tardó cada cuaderno (no se comprueba: los tiempos son cosa
+de `make bench`)."""
 
 import json
 import re
@@ -37,7 +40,7 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOKS = sorted(path.name for path in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SHOTS = ARTIFACTS / "jupyterlab"
-# Spark (08, 09) starts a JVM; on a busy 2-core machine a whole notebook can take minutes.
+# Spark (08, 09) arranca una JVM: en una máquina de 2 núcleos ocupada, un cuaderno tarda minutos.
 RUN_TIMEOUT_MS = 600_000
 STEP_TIMEOUT_MS = 120_000
 RAW_MARKUP = ["```{", ":::", "{term}", "{dropdown}", ":sorted:"]
@@ -46,9 +49,9 @@ ANSWER_LINE = re.compile(r"^answer = \.\.\..*$", re.M)
 WRONG_ANSWER = "answer = -1  # una respuesta equivocada"
 FAILING_ANSWER = 'answer = {}["Hostnme"]  # una celda que falla'
 
-# Words a Spanish interface may show that the Spanish dictionary does not know:
-# proper names (programs, formats), and key names, which JupyterLab writes in
-# English in every language (Ctrl+S, Shift+Enter).
+# Palabras que una interfaz en español puede mostrar y que el diccionario no
+# conoce: nombres propios (programas, formatos) y nombres de teclas, que
+# JupyterLab escribe en inglés en todos los idiomas (Ctrl+S, Shift+Enter).
 PROPER_NAMES = {
     "Asciidoc",
     "CodeMirror",
@@ -73,16 +76,16 @@ PROPER_NAMES = {
     "Mayús",
     "Intro",
 }
-# Tooltips JupyterLab 4.6 builds without its translator (the debugger button and
-# the «…» button of a narrow toolbar call `nullTranslator`): no translation can
-# reach them. Listed one by one so that any other English tooltip fails.
+# Descripciones emergentes que JupyterLab 4.6 crea sin su traductor (el botón del
+# depurador y el botón «…» de una barra estrecha usan `nullTranslator`): ninguna
+# traducción llega a ellas. Una por una, para que cualquier otra en inglés falle.
 UNTRANSLATABLE_TOOLTIPS = {"Enable Debugger", "Disable Debugger", "More commands"}
-# Submenus whose items are names, not interface text: languages of the text
-# editor's syntax highlighting, the list of interface languages (each in its own
-# language), recent paths.
+# Submenús cuyas entradas son nombres y no texto de la interfaz: los lenguajes del
+# resaltado de sintaxis, los idiomas de la interfaz (cada uno en su idioma) y las
+# rutas recientes.
 NAME_SUBMENUS = {"Resaltado de sintaxis del editor de texto", "Idioma", "Abrir reciente"}
 
-# Reads the open notebook's model (the page is started with exposeAppInBrowser).
+# Lee el modelo del cuaderno abierto (el servidor arranca con expose_app_in_browser).
 NOTEBOOK_STATE_JS = r"""
 () => {
   const panel = window.jupyterapp.shell.currentWidget;
@@ -104,9 +107,9 @@ NOTEBOOK_STATE_JS = r"""
 }
 """
 
-# The visible text of the notebook toolbar, the active cell's toolbar, the status
-# bar and the file browser's toolbar, and the tooltips (title, aria-label) of their
-# visible elements; the tooltips of the side bars' tabs.
+# El texto visible de la barra de herramientas del cuaderno, la de la celda
+# activa, la barra de estado y la del explorador de archivos, y las descripciones
+# (title, aria-label) de sus elementos visibles; las de las pestañas laterales.
 BARS_JS = r"""
 () => {
   const shown = (el) => el.offsetParent !== null;
@@ -133,7 +136,7 @@ BARS_JS = r"""
 }
 """
 
-# The items of the most recently opened menu: index, kind, label, visible.
+# Las entradas del último menú abierto: posición, tipo, texto y si se ve.
 MENU_ITEMS_JS = r"""
 (menu) => [...menu.querySelectorAll(":scope > ul > li.lm-Menu-item")].map((li, i) => [
   i, li.dataset.type, li.querySelector(".lm-Menu-itemLabel").textContent,
@@ -158,12 +161,12 @@ def cell_output(cell) -> str:
 
 
 def english(strings) -> list[str]:
-    """The strings with a word that is neither Spanish nor an allowed name."""
+    """Los textos con alguna palabra que no es española ni un nombre admitido."""
     strings = [text for text in strings if text and text.strip()]
     words = {word for text in strings for word in spelling.words(text)} - PROPER_NAMES
     foreign = spelling.not_spanish(words)
     wrong = [text for text in strings if set(spelling.words(text)) & foreign]
-    # One word per concept: the kernel is «núcleo», never «intérprete».
+    # Un término por concepto: el kernel es «núcleo», nunca «intérprete».
     wrong += [text for text in strings if re.search(r"(?i)\bintérprete\b", text)]
     return sorted(set(wrong))
 
@@ -173,7 +176,7 @@ def english(strings) -> list[str]:
 
 @pytest.fixture(scope="module")
 def workshop_lab(tmp_path_factory):
-    """JupyterLab in Spanish on a temporary copy of the notebooks (and the book they link)."""
+    """JupyterLab en español sobre una copia temporal de los cuadernos y del libro."""
     home = tmp_path_factory.mktemp("lab-cuadernos")
     server = LabServer(
         home,
@@ -193,7 +196,7 @@ def workshop_lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def timings():
-    """Seconds each notebook took in JupyterLab; written next to the screenshots."""
+    """Los segundos que tardó cada cuaderno en JupyterLab; se guardan junto a las capturas."""
     measured = {}
     yield measured
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -204,10 +207,10 @@ def timings():
 
 @pytest.fixture
 def open_notebook(browser, workshop_lab):
-    """open_notebook("01_numpy.ipynb", viewport=DESKTOP) -> page, with the kernel idle.
+    """open_notebook("01_numpy.ipynb", viewport=DESKTOP) -> página, con el núcleo inactivo.
 
-    Each call gets a fresh browser context (offline: only the lab is reachable);
-    at the end the kernels are shut down, so that only one runs at a time."""
+    Cada llamada abre un contexto nuevo del navegador (sin red: solo llega al
+    servidor); al final se apagan los núcleos, para que solo haya uno a la vez."""
     contexts = []
 
     def _open(name, viewport=DESKTOP):
@@ -232,7 +235,7 @@ def open_notebook(browser, workshop_lab):
         workshop_lab.api(f"sessions/{session['id']}", method="DELETE")
 
 
-# --- Driving JupyterLab --------------------------------------------------------
+# --- Manejar JupyterLab ----------------------------------------------------------
 
 
 def state(page):
@@ -240,7 +243,7 @@ def state(page):
 
 
 def wait_until_idle(page, timeout=STEP_TIMEOUT_MS):
-    """The kernel is idle and no cell is waiting to run («[*]»)."""
+    """Espera a que el núcleo esté inactivo y ninguna celda espere turno («[*]»)."""
     page.wait_for_function(
         f"() => {{ const s = ({NOTEBOOK_STATE_JS})();"
         " return s.kernel === 'idle' && !s.cells.some((c) => c.pending); }",
@@ -249,7 +252,7 @@ def wait_until_idle(page, timeout=STEP_TIMEOUT_MS):
 
 
 def choose(page, menu: str, item: str):
-    """Open `menu` in the menu bar and click its item labelled exactly `item`."""
+    """Abre `menu` en la barra de menús y pulsa la entrada que se llama exactamente `item`."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$")).click()
     page.locator(
         ".lm-Menu .lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")
@@ -258,7 +261,7 @@ def choose(page, menu: str, item: str):
 
 def run_all(page):
     choose(page, "Ejecutar", "Ejecutar todas las celdas")
-    # Done when every code cell ran, or one failed (JupyterLab stops there).
+    # Termina cuando se ejecutaron todas las celdas de código o una falló (ahí para JupyterLab).
     page.wait_for_function(
         f"() => {{ const s = ({NOTEBOOK_STATE_JS})();"
         " const code = s.cells.filter((c) => c.type === 'code');"
@@ -270,7 +273,7 @@ def run_all(page):
 
 
 def run_cell_with(page, index: int, source: str):
-    """Write `source` in cell `index` as a learner would and run it with Shift+Enter."""
+    """Escribe `source` en la celda `index` como quien aprende y la ejecuta con Shift+Enter."""
     before = state(page)["cells"][index]["count"]
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     cell.scroll_into_view_if_needed()
@@ -286,7 +289,7 @@ def run_cell_with(page, index: int, source: str):
 
 
 def run_selected(page, index: int):
-    """Run the selected cell (it must be `index`) with Shift+Enter, in command mode."""
+    """Ejecuta con Shift+Enter la celda seleccionada (tiene que ser `index`)."""
     before = state(page)["cells"][index]["count"]
     page.keyboard.press("Shift+Enter")
     page.wait_for_function(
@@ -297,7 +300,7 @@ def run_selected(page, index: int):
 
 
 def read_menu(page, depth=0, skip=()):
-    """[(label, [submenu labels…])] of the most recently opened menu, opening submenus."""
+    """Los textos del último menú abierto, con los de sus submenús (que abre)."""
     menus = page.locator(".lm-Menu")
     level = menus.count() - 1
     menu = menus.nth(level)
@@ -322,7 +325,7 @@ MENU_MENTION = re.compile(
 
 
 def menu_mentions():
-    """[(file, menu, item)] for every «Menú» → «Entrada» in the notebooks and the book."""
+    """[(archivo, menú, entrada)] de cada «Menú» → «Entrada» de los cuadernos y del libro."""
     texts = [(path, path.read_text(encoding="utf-8")) for path in (REPO / "book").glob("*.md")]
     for path in (REPO / "notebooks").glob("*.ipynb"):
         notebook = json.loads(path.read_text(encoding="utf-8"))
@@ -339,7 +342,7 @@ def menu_mentions():
 
 
 def kernel_help_links(page) -> set:
-    """The Help menu's links that the kernel itself provides (ipykernel, in English)."""
+    """Los enlaces del menú Ayuda que pone el propio núcleo (ipykernel, en inglés)."""
     links = page.evaluate(
         "async () => (await window.jupyterapp.shell.currentWidget.sessionContext"
         ".session.kernel.info).help_links.map((link) => link.text)"
@@ -347,7 +350,7 @@ def kernel_help_links(page) -> set:
     return set(links)
 
 
-# --- Tests ---------------------------------------------------------------------
+# --- Pruebas -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -367,8 +370,8 @@ def test_run_all_in_jupyterlab(name, open_notebook, timings):
     code = [index for index, cell in enumerate(cells) if cell["type"] == "code"]
     assert all(cells[index]["count"] is not None for index in code), name
 
-    # Nothing says «Correcto» before the learner writes an answer, and every check
-    # still finds `answer = ...`: no solution ran.
+    # Nada dice «Correcto» antes de que se escriba una respuesta, y cada comprobación
+    # sigue viendo `answer = ...`: no se ejecutó ninguna solución.
     correct = [index for index in code if "Correcto" in cell_output(cells[index])]
     assert not correct, f"{name}: «Correcto» sin respuesta en las celdas {correct}"
     checks = [index for index in code if CHECK_CELL.match(cells[index]["source"])]
@@ -378,7 +381,7 @@ def test_run_all_in_jupyterlab(name, open_notebook, timings):
             f"escribir (¿ha ejecutado una solución?): {cell_output(cells[index])!r}"
         )
 
-    # No raw markup in what the learner reads: rendered Markdown and outputs.
+    # Ningún marcado sin interpretar en lo que se lee: el Markdown mostrado y las salidas.
     shown = [cell["rendered"] or "" for cell in cells if cell["type"] == "markdown"]
     unrendered = [cell["source"][:60] for cell in cells if cell["type"] == "markdown"]
     unrendered = [text for text, html in zip(unrendered, shown, strict=True) if not html]
@@ -388,7 +391,7 @@ def test_run_all_in_jupyterlab(name, open_notebook, timings):
     assert not raw, f"{name}: JupyterLab muestra marcado sin interpretar: {raw}"
 
     bars = page.evaluate(BARS_JS)
-    # The buttons of collapsed headings: see the xfail test below.
+    # Los botones de los encabezados plegados: véase la prueba xfail de abajo.
     visible = bars["toolbar"] + bars["statusbar"] + bars["sidebars"]
     wrong = [text for text in english(visible) if text not in UNTRANSLATABLE_TOOLTIPS]
     assert not wrong, f"{name}: texto en inglés en las barras de herramientas o de estado: {wrong}"
@@ -399,7 +402,7 @@ def test_run_all_in_jupyterlab(name, open_notebook, timings):
 
     if not checks:
         return
-    # One exercise: a wrong answer, then an answer cell that fails.
+    # Un ejercicio: una respuesta equivocada y después una celda de respuesta que falla.
     check = checks[0]
     answer = check - 1
     source = cells[answer]["source"]
@@ -438,7 +441,7 @@ def test_menus_and_cell_context_menu_are_spanish(open_notebook):
         labels[title] = read_menu(page)
         page.keyboard.press("Escape")
         page.keyboard.press("Escape")
-    # «Pestañas» ends with the open documents; «Ayuda», with the kernel's links.
+    # «Pestañas» termina con los documentos abiertos; «Ayuda», con los enlaces del núcleo.
     labels["Pestañas"] = [label for label in labels["Pestañas"] if not label.endswith(".ipynb")]
     kernel_links = kernel_help_links(page)
     assert kernel_links <= set(labels["Ayuda"]), (kernel_links, labels["Ayuda"])
@@ -452,7 +455,7 @@ def test_menus_and_cell_context_menu_are_spanish(open_notebook):
         assert items, where
         wrong = english(items)
         assert not wrong, f"{where}: entradas en inglés: {wrong}"
-    # What the notebooks and the book tell the learner to choose is what the menus say.
+    # Lo que los cuadernos y el libro mandan elegir es lo que dicen los menús.
     mentions = menu_mentions()
     assert len(mentions) >= 3, mentions
     for where, menu, item in mentions:

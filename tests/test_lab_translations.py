@@ -1,10 +1,9 @@
-"""The workshop's supplementary Spanish translation of JupyterLab
-(jupyterlab/traducciones/) and the installer that merges it into the installed
-language pack (jupyterlab/install_settings.py).
+"""La traducción complementaria de JupyterLab del taller (jupyterlab/traducciones/)
+y el instalador que la añade al paquete de idioma (jupyterlab/install_settings.py).
 
-Offline and fast: it reads the installed JupyterLab's own files (its JavaScript
-bundle and its settings schemas) to know which strings JupyterLab translates,
-and works on copies of the language pack."""
+Sin red y rápida: lee los archivos del propio JupyterLab instalado (su
+JavaScript y los esquemas de sus ajustes) para saber qué cadenas traduce, y
+trabaja sobre copias del paquete de idioma."""
 
 import gettext
 import importlib.util
@@ -37,7 +36,7 @@ installer = load_installer()
 
 
 def unescape(text: str) -> str:
-    """A JavaScript string literal's content as text (JSON escapes plus \\x41 and \\')."""
+    """El texto de una cadena literal de JavaScript (escapes de JSON, \\x41 y \\')."""
     text = re.sub(r"\\x([0-9a-fA-F]{2})", r"\\u00\1", text).replace("\\'", "'")
     try:
         return json.loads(f'"{text}"')
@@ -47,11 +46,11 @@ def unescape(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def jupyterlab_strings():
-    """{msgid: msgid_plural or None} that JupyterLab's interface asks to translate.
+    """{msgid: msgid_plural o None} que la interfaz de JupyterLab pide traducir.
 
-    From the bundle: `__("…")`, `_n("…", "…", n)` and `_p("context", "…")`; from
-    the settings schemas: the menu titles, which the server translates with the
-    context «menu»."""
+    Del JavaScript: `__("…")`, `_n("…", "…", n)` y `_p("contexto", "…")`; de los
+    esquemas de los ajustes: los títulos de los menús, que el servidor traduce con
+    el contexto «menu»."""
     app = Path(get_app_dir())
     found = {}
     for bundle in sorted((app / "static").glob("*.js")):
@@ -86,7 +85,7 @@ def ours() -> dict:
 
 
 def test_every_translation_is_a_string_jupyterlab_uses(jupyterlab_strings):
-    """A msgid that JupyterLab no longer uses (after an upgrade) would silently do nothing."""
+    """Un msgid que JupyterLab ya no usa (tras actualizarlo) no haría nada, sin avisar."""
     unknown = sorted(msgid for msgid in ours() if msgid not in jupyterlab_strings)
     assert not unknown, f"JupyterLab no usa estas cadenas: {unknown}"
     for msgid, forms in ours().items():
@@ -95,13 +94,13 @@ def test_every_translation_is_a_string_jupyterlab_uses(jupyterlab_strings):
         placeholders = set(re.findall(r"%\d", msgid + (plural or "")))
         for form in forms:
             assert form.strip(), msgid
-            # A translation may drop a placeholder («Save %1» → «Guardar»: JupyterLab
-            # fills it with «Notebook», untranslated), never invent one.
+            # Una traducción puede omitir un hueco («Save %1» → «Guardar»: JupyterLab
+            # lo llena con «Notebook», sin traducir), nunca inventar otro.
             assert set(re.findall(r"%\d", form)) <= placeholders, (msgid, form)
 
 
 def test_one_word_per_concept():
-    """CONTRIBUTING.md: kernel is «núcleo», notebook is «cuaderno», output is «salida»."""
+    """CONTRIBUTING.md: kernel es «núcleo»; notebook, «cuaderno»; output, «salida»."""
     wrong = {
         msgid: forms
         for msgid, forms in ours().items()
@@ -114,7 +113,7 @@ def test_one_word_per_concept():
 
 @pytest.fixture
 def small_pack(tmp_path):
-    """A language pack folder with two entries of its own, one of them also ours."""
+    """Un paquete de idioma con dos entradas propias, una de ellas también nuestra."""
     messages = tmp_path / "LC_MESSAGES"
     messages.mkdir()
     meta = {"domain": "jupyterlab", "language": "es-ES", "version": "jupyterlab"}
@@ -157,7 +156,7 @@ def test_the_installer_completes_the_language_pack_once(tmp_path, small_pack):
     assert str(small_pack / "jupyterlab.json") in first
     assert str(small_pack / "jupyterlab.mo") in first
     merged = json.loads((small_pack / "jupyterlab.json").read_text(encoding="utf-8"))
-    # What the browser reads: ours added, ours replacing the pack's, the pack's kept.
+    # Lo que lee el navegador: las nuestras, añadidas o en lugar de las del paquete.
     assert merged["Open"] == ["Abrir"]
     assert merged["Restart Kernel…"] == ["Reiniciar el núcleo…"]
     assert merged["Run Selected Cell"] == [
@@ -165,7 +164,7 @@ def test_the_installer_completes_the_language_pack_once(tmp_path, small_pack):
         "Ejecutar las celdas seleccionadas",
     ]
     assert merged[""]["domain"] == "jupyterlab"
-    # What the server reads to translate the menu titles of the settings.
+    # Lo que lee el servidor para traducir los títulos de los menús de los ajustes.
     catalog = gettext.GNUTranslations(io.BytesIO((small_pack / "jupyterlab.mo").read_bytes()))
     assert catalog.pgettext("menu", "Kernel") == "Núcleo"
     assert catalog.pgettext("menu", "Run") == "Ejecutar"
@@ -179,7 +178,7 @@ def test_the_installer_completes_the_language_pack_once(tmp_path, small_pack):
 
 
 def test_the_installed_language_pack_reads_back(tmp_path):
-    """On a copy of the real pack: both files stay valid for gettext and JupyterLab."""
+    """Sobre una copia del paquete real: los dos archivos siguen siendo válidos."""
     copy = tmp_path / "LC_MESSAGES"
     shutil.copytree(installer.language_pack_messages(), copy)
     run_installer(tmp_path, copy)
