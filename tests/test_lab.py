@@ -99,7 +99,7 @@ def test_menus_read_in_spanish_in_a_browser(lab, browser):
         page = context.new_page()
         page.goto(f"{lab.url}lab?token={lab.token}")
         page.wait_for_selector(".lm-MenuBar-itemLabel")
-        # JupyterLab aplica los menús del usuario justo después de dibujar la barra.
+        # Los títulos de los menús de los ajustes llegan justo después de dibujar la barra.
         page.wait_for_function(
             "[...document.querySelectorAll('.lm-MenuBar-itemLabel')]"
             ".some(label => label.textContent === 'Ejecutar')"
