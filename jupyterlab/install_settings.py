@@ -21,7 +21,12 @@ Hace tres cosas:
    ``<dominio>.mo``, con el que el servidor traduce los títulos de los menús de
    los ajustes. Volver a ejecutarlo no cambia nada; si se reinstala el paquete
    de idioma, basta con ejecutarlo otra vez (``make lab`` lo hace siempre).
-3. Copia ``user-settings/`` (si hay algo) en la carpeta de ajustes del usuario
+3. Instala ``custom.css``, la hoja de estilo que JupyterLab carga si
+   ``LabApp.custom_css`` está activo: en la carpeta ``static/custom/`` de
+   ``jupyter_server`` y activa la opción en
+   ``<prefix>/etc/jupyter/jupyter_lab_config.json`` (conserva lo demás que
+   haya). Cambia el texto que JupyterLab no deja traducir (véase el archivo).
+4. Copia ``user-settings/`` (si hay algo) en la carpeta de ajustes del usuario
    (``JUPYTERLAB_SETTINGS_DIR`` o ``~/.jupyter/lab/user-settings``) sin
    sobrescribir nada que ya exista.
 """
@@ -37,6 +42,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = HERE / "traducciones"
+CUSTOM_CSS = HERE / "custom.css"
 LOCALE = "es_ES"
 LANGUAGE_PACK = f"jupyterlab_language_pack_{LOCALE}"
 MO_MAGIC = 0x950412DE
@@ -130,6 +136,28 @@ def install_translations(messages: Path | None = None) -> list[Path]:
     return changed
 
 
+def install_custom_css(prefix: Path, static: Path | None = None) -> list[Path]:
+    """Instala custom.css y activa LabApp.custom_css; devuelve los archivos cambiados."""
+    changed = []
+    if static is None:
+        spec = importlib.util.find_spec("jupyter_server")
+        if spec is None or spec.origin is None:
+            raise SystemExit(f"No está instalado jupyter_server en {sys.executable}.")
+        static = Path(spec.origin).parent / "static"
+    css = static / "custom" / "custom.css"
+    css.parent.mkdir(parents=True, exist_ok=True)
+    if _write_if_changed(css, CUSTOM_CSS.read_bytes()):
+        changed.append(css)
+    config = prefix / "etc" / "jupyter" / "jupyter_lab_config.json"
+    settings = json.loads(config.read_text(encoding="utf-8")) if config.is_file() else {}
+    settings.setdefault("LabApp", {})["custom_css"] = True
+    config.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(settings, ensure_ascii=False, indent=2) + "\n"
+    if _write_if_changed(config, text.encode("utf-8")):
+        changed.append(config)
+    return changed
+
+
 def install(prefix: Path, user_settings: Path, messages: Path | None = None) -> list[Path]:
     """Instala los ajustes y las traducciones; devuelve los archivos escritos."""
     written = []
@@ -145,6 +173,7 @@ def install(prefix: Path, user_settings: Path, messages: Path | None = None) -> 
         target.parent.mkdir(parents=True, exist_ok=True)
         written.append(Path(shutil.copyfile(source, target)))
     written += install_translations(messages)
+    written += install_custom_css(prefix)
     return written
 
 

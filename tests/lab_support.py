@@ -56,6 +56,10 @@ class LabServer:
             JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
             IPYTHONDIR=str(home / "ipython"),
         )
+        if spanish:
+            # <prefix>/etc/jupyter, donde el instalador activa custom.css: con el
+            # prefijo del entorno (la imagen, Binder, `make lab`) JupyterLab ya lo lee.
+            server_env["JUPYTER_CONFIG_PATH"] = str(prefix / "etc" / "jupyter")
         server_env.update(env or {})
         command = [
             BIN / "jupyter-lab",

@@ -130,8 +130,16 @@ BARS_JS = r"""
     sidebars: read(document.querySelector(".jp-FileBrowser-toolbar")).concat(
       [...document.querySelectorAll(".jp-SideBar .lm-TabBar-tab")]
         .map((tab) => tab.getAttribute("title") || "")),
+    // Lo que se ve en el botón de un encabezado plegado: su texto visible y el
+    // que pone jupyterlab/custom.css.
     hidden_cells: [...document.querySelectorAll(".jp-showHiddenCellsButton")]
-      .map((el) => el.textContent),
+      .map((el) => [...el.children]
+        .filter((child) => getComputedStyle(child).display !== "none")
+        .map((child) => child.textContent)
+        .concat([getComputedStyle(el, "::after").content]
+          .filter((after) => after !== "none" && after !== "normal")
+          .map((after) => after.replace(/^"|"$/g, "")))
+        .join(" ").trim()),
   };
 }
 """
@@ -391,8 +399,7 @@ def test_run_all_in_jupyterlab(name, open_notebook, timings):
     assert not raw, f"{name}: JupyterLab muestra marcado sin interpretar: {raw}"
 
     bars = page.evaluate(BARS_JS)
-    # Los botones de los encabezados plegados: véase la prueba xfail de abajo.
-    visible = bars["toolbar"] + bars["statusbar"] + bars["sidebars"]
+    visible = bars["toolbar"] + bars["statusbar"] + bars["sidebars"] + bars["hidden_cells"]
     wrong = [text for text in english(visible) if text not in UNTRANSLATABLE_TOOLTIPS]
     assert not wrong, f"{name}: texto en inglés en las barras de herramientas o de estado: {wrong}"
 
@@ -463,20 +470,24 @@ def test_menus_and_cell_context_menu_are_spanish(open_notebook):
     assert "Ejecutar todas las celdas" in labels["Ejecutar"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="JupyterLab 4.6 crea las celdas de Markdown sin su traductor (nullTranslator): "
-    "«%1 cells hidden» no llega a ningún paquete de idioma. La traducción ya está en "
-    "jupyterlab/traducciones; esta prueba pasará (y avisará) cuando JupyterLab lo corrija.",
-)
-def test_a_collapsed_heading_says_how_many_cells_it_hides_in_spanish(open_notebook):
+def test_a_collapsed_heading_offers_its_hidden_cells_in_spanish(open_notebook):
+    """El botón que JupyterLab escribe «3 cells hidden» en todo idioma (crea las celdas
+    de Markdown sin su traductor) dice en español lo que hace: jupyterlab/custom.css."""
     page = open_notebook("01_numpy.ipynb")
-    heading = page.locator(".jp-MarkdownCell .jp-collapseHeadingButton").first
-    heading.click()
-    button = page.locator(".jp-showHiddenCellsButton").first
-    button.wait_for()
-    text = button.inner_text()
-    assert re.fullmatch(r"\d+ celdas? ocultas?", text.strip()), text
+    page.locator(".jp-MarkdownCell .jp-collapseHeadingButton").first.click()
+    page.locator(".jp-showHiddenCellsButton").first.wait_for()
+    labels = page.evaluate(BARS_JS)["hidden_cells"]
+    assert labels, "no hay ningún encabezado plegado"
+    assert set(labels) == {"Mostrar las celdas ocultas"}, labels
+    assert not english(labels)
+    # Y sigue sirviendo para desplegar.
+    before = page.locator(".jp-Notebook .jp-Cell:visible").count()
+    page.locator(".jp-showHiddenCellsButton").first.click()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length > 0"
+        f" && [...document.querySelectorAll('.jp-Notebook .jp-Cell')]"
+        f".filter((c) => c.offsetParent !== null).length > {before}"
+    )
 
 
 def test_a_phone_sized_screen_shows_the_notebook_in_spanish(open_notebook):

@@ -203,3 +203,19 @@ def test_the_installer_says_what_to_do_without_the_language_pack(tmp_path):
     )
     assert result.returncode != 0
     assert "No está instalado el paquete de idioma de JupyterLab" in result.stderr
+
+
+def test_custom_css_is_switched_on_keeping_the_rest_of_the_configuration(tmp_path):
+    config = tmp_path / "etc" / "jupyter" / "jupyter_lab_config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text('{"LabApp": {"collaborative": false}, "ServerApp": {"ip": "x"}}')
+    static = tmp_path / "static"
+    changed = installer.install_custom_css(tmp_path, static)
+    assert set(changed) == {config, static / "custom" / "custom.css"}
+    assert json.loads(config.read_text(encoding="utf-8")) == {
+        "LabApp": {"collaborative": False, "custom_css": True},
+        "ServerApp": {"ip": "x"},
+    }
+    css = (static / "custom" / "custom.css").read_text(encoding="utf-8")
+    assert ".jp-showHiddenCellsButton::after" in css and "Mostrar las celdas ocultas" in css
+    assert installer.install_custom_css(tmp_path, static) == []
