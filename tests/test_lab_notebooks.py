@@ -480,6 +480,8 @@ def test_a_collapsed_heading_offers_its_hidden_cells_in_spanish(open_notebook):
     assert labels, "no hay ningún encabezado plegado"
     assert set(labels) == {"Mostrar las celdas ocultas"}, labels
     assert not english(labels)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "01_numpy-encabezado-plegado.png")
     # Y sigue sirviendo para desplegar.
     before = page.locator(".jp-Notebook .jp-Cell:visible").count()
     page.locator(".jp-showHiddenCellsButton").first.click()
@@ -499,5 +501,10 @@ def test_a_phone_sized_screen_shows_the_notebook_in_spanish(open_notebook):
         if text not in UNTRANSLATABLE_TOOLTIPS
     ]
     assert not wrong, wrong
+    # En una pantalla estrecha, el cuaderno entero: sin el explorador de archivos.
+    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+    page.wait_for_function(
+        "() => document.querySelector('.jp-NotebookPanel').getBoundingClientRect().width > 300"
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "03_filtrar_resumir-movil.png")
