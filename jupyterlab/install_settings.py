@@ -26,7 +26,11 @@ Hace tres cosas:
    ``jupyter_server`` y activa la opción en
    ``<prefix>/etc/jupyter/jupyter_lab_config.json`` (conserva lo demás que
    haya). Cambia el texto que JupyterLab no deja traducir (véase el archivo).
-4. Copia ``user-settings/`` (si hay algo) en la carpeta de ajustes del usuario
+4. Copia ``ipython_kernel_config.json`` en ``<prefix>/etc/ipython/`` (lo
+   combina con lo que haya): los enlaces que el núcleo de Python pone en el
+   menú Ayuda, que ipykernel escribe en inglés («Python Reference»), en
+   español y con las bibliotecas del taller.
+5. Copia ``user-settings/`` (si hay algo) en la carpeta de ajustes del usuario
    (``JUPYTERLAB_SETTINGS_DIR`` o ``~/.jupyter/lab/user-settings``) sin
    sobrescribir nada que ya exista.
 """
@@ -43,6 +47,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = HERE / "traducciones"
 CUSTOM_CSS = HERE / "custom.css"
+KERNEL_CONFIG = HERE / "ipython_kernel_config.json"
 LOCALE = "es_ES"
 LANGUAGE_PACK = f"jupyterlab_language_pack_{LOCALE}"
 MO_MAGIC = 0x950412DE
@@ -149,13 +154,26 @@ def install_custom_css(prefix: Path, static: Path | None = None) -> list[Path]:
     if _write_if_changed(css, CUSTOM_CSS.read_bytes()):
         changed.append(css)
     config = prefix / "etc" / "jupyter" / "jupyter_lab_config.json"
-    settings = json.loads(config.read_text(encoding="utf-8")) if config.is_file() else {}
-    settings.setdefault("LabApp", {})["custom_css"] = True
-    config.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(settings, ensure_ascii=False, indent=2) + "\n"
-    if _write_if_changed(config, text.encode("utf-8")):
+    if _merge_json(config, {"LabApp": {"custom_css": True}}):
         changed.append(config)
     return changed
+
+
+def _merge_json(target: Path, ours: dict) -> bool:
+    """Combina `ours` (por secciones) con el JSON de `target`; True si cambió el archivo."""
+    settings = json.loads(target.read_text(encoding="utf-8")) if target.is_file() else {}
+    for section, values in ours.items():
+        settings.setdefault(section, {}).update(values)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(settings, ensure_ascii=False, indent=2) + "\n"
+    return _write_if_changed(target, text.encode("utf-8"))
+
+
+def install_kernel_config(prefix: Path) -> list[Path]:
+    """Los enlaces de ayuda del núcleo en español; devuelve los archivos cambiados."""
+    target = prefix / "etc" / "ipython" / KERNEL_CONFIG.name
+    ours = json.loads(KERNEL_CONFIG.read_text(encoding="utf-8"))
+    return [target] if _merge_json(target, ours) else []
 
 
 def install(prefix: Path, user_settings: Path, messages: Path | None = None) -> list[Path]:
@@ -174,6 +192,7 @@ def install(prefix: Path, user_settings: Path, messages: Path | None = None) -> 
         written.append(Path(shutil.copyfile(source, target)))
     written += install_translations(messages)
     written += install_custom_css(prefix)
+    written += install_kernel_config(prefix)
     return written
 
 

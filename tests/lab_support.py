@@ -8,6 +8,7 @@ temporal; al final se para por su PID."""
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -60,6 +61,11 @@ class LabServer:
             # <prefix>/etc/jupyter, donde el instalador activa custom.css: con el
             # prefijo del entorno (la imagen, Binder, `make lab`) JupyterLab ya lo lee.
             server_env["JUPYTER_CONFIG_PATH"] = str(prefix / "etc" / "jupyter")
+            # Y <prefix>/etc/ipython, la configuración del núcleo: el de las pruebas
+            # tiene otro sys.prefix, así que va a su perfil (IPYTHONDIR), que también lee.
+            profile = home / "ipython" / "profile_default"
+            profile.mkdir(parents=True)
+            shutil.copy(prefix / "etc" / "ipython" / "ipython_kernel_config.json", profile)
         server_env.update(env or {})
         command = [
             BIN / "jupyter-lab",

@@ -60,6 +60,9 @@ PROPER_NAMES = {
     "JupyterLab",
     "LaTeX",
     "Markdown",
+    "Matplotlib",
+    "NumPy",
+    "PySpark",
     "Python",
     "Qtpdf",
     "Qtpng",
@@ -67,6 +70,7 @@ PROPER_NAMES = {
     "ipykernel",
     "jupyter",
     "reStructuredText",
+    "seaborn",
     "Ctrl",
     "Shift",
     "Enter",
@@ -350,7 +354,7 @@ def menu_mentions():
 
 
 def kernel_help_links(page) -> set:
-    """Los enlaces del menú Ayuda que pone el propio núcleo (ipykernel, en inglés)."""
+    """Los enlaces del menú Ayuda que pone el propio núcleo (su información, kernel_info)."""
     links = page.evaluate(
         "async () => (await window.jupyterapp.shell.currentWidget.sessionContext"
         ".session.kernel.info).help_links.map((link) => link.text)"
@@ -448,11 +452,12 @@ def test_menus_and_cell_context_menu_are_spanish(open_notebook):
         labels[title] = read_menu(page)
         page.keyboard.press("Escape")
         page.keyboard.press("Escape")
-    # «Pestañas» termina con los documentos abiertos; «Ayuda», con los enlaces del núcleo.
+    # «Pestañas» termina con los documentos abiertos.
     labels["Pestañas"] = [label for label in labels["Pestañas"] if not label.endswith(".ipynb")]
+    # «Ayuda» termina con los enlaces del núcleo: los de jupyterlab/ipython_kernel_config.json.
     kernel_links = kernel_help_links(page)
+    assert "Referencia de pandas" in kernel_links, kernel_links
     assert kernel_links <= set(labels["Ayuda"]), (kernel_links, labels["Ayuda"])
-    labels["Ayuda"] = [label for label in labels["Ayuda"] if label not in kernel_links]
 
     page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").first.click(button="right")
     labels["menú contextual de una celda"] = read_menu(page)

@@ -219,3 +219,16 @@ def test_custom_css_is_switched_on_keeping_the_rest_of_the_configuration(tmp_pat
     css = (static / "custom" / "custom.css").read_text(encoding="utf-8")
     assert ".jp-showHiddenCellsButton::after" in css and "Mostrar las celdas ocultas" in css
     assert installer.install_custom_css(tmp_path, static) == []
+
+
+def test_the_kernel_help_links_are_spanish_and_merged(tmp_path):
+    config = tmp_path / "etc" / "ipython" / "ipython_kernel_config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text('{"IPKernelApp": {"matplotlib": "inline"}}')
+    assert installer.install_kernel_config(tmp_path) == [config]
+    settings = json.loads(config.read_text(encoding="utf-8"))
+    assert settings["IPKernelApp"] == {"matplotlib": "inline"}
+    links = settings["IPythonKernel"]["help_links"]
+    assert {link["text"] for link in links} >= {"Referencia de Python", "Referencia de pandas"}
+    assert all(link["url"].startswith("https://") for link in links)
+    assert installer.install_kernel_config(tmp_path) == []
