@@ -7,124 +7,16 @@ Every server runs on 127.0.0.1 with a random token, in its own session, with
 its configuration, runtime and settings folders in a temporary directory; it is
 stopped by its PID at the end."""
 
-import os
 import re
-import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from browser_support import block_other_hosts
 from built_site import REPO
-
-BIN = Path(sys.executable).parent
-SMOKE = REPO / "docker" / "smoke_test.py"
-INSTALL = REPO / "jupyterlab" / "install_settings.py"
-BOOT_TIMEOUT = 60
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class LabServer:
-    def __init__(self, home: Path, spanish: bool):
-        self.token = secrets.token_hex(24)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.root = home / "raiz"
-        (self.root / "trabajo").mkdir(parents=True)
-        prefix, user_settings = home / "prefijo", home / "ajustes-usuario"
-        (prefix / "share" / "jupyter" / "lab" / "settings").mkdir(parents=True)
-        if spanish:
-            # Exactly what the Dockerfile, binder/postBuild and `make lab` run.
-            subprocess.run(
-                [sys.executable, INSTALL, "--prefix", prefix, "--user-settings", user_settings],
-                check=True,
-                capture_output=True,
-                timeout=60,
-            )
-        env = dict(os.environ)
-        env.update(
-            JUPYTER_TOKEN=self.token,
-            JUPYTER_CONFIG_DIR=str(home / "config"),
-            JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-            JUPYTERLAB_SETTINGS_DIR=str(user_settings),
-            JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-            IPYTHONDIR=str(home / "ipython"),
-        )
-        command = [
-            BIN / "jupyter-lab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={self.root}",
-            f"--LabApp.app_settings_dir={prefix / 'share' / 'jupyter' / 'lab' / 'settings'}",
-        ]
-        if os.geteuid() == 0:  # the CI machine runs as root; the image never does
-            command.append("--allow-root")
-        self.log = open(home / "servidor.log", "w+", encoding="utf-8")
-        self.process = subprocess.Popen(
-            command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def smoke(self, *extra, token=None):
-        return subprocess.run(
-            [
-                sys.executable,
-                SMOKE,
-                "--url",
-                self.url,
-                "--token",
-                token or self.token,
-                "--limite",
-                str(BOOT_TIMEOUT),
-                *extra,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=BOOT_TIMEOUT * 3,
-        )
-
-    def wait_until_ready(self):
-        """Espera a que la API responda con el token: cada prueba empieza con el servidor listo."""
-        deadline = time.monotonic() + BOOT_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                request = urllib.request.Request(
-                    f"{self.url}api/status", headers={"Authorization": f"token {self.token}"}
-                )
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        raise AssertionError(f"JupyterLab no respondió en {BOOT_TIMEOUT} s:\n{self.output()}")
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.log.close()
-
-    def output(self):
-        self.log.flush()
-        return Path(self.log.name).read_text(encoding="utf-8")[-4000:]
+from lab_support import BOOT_TIMEOUT, INSTALL, SMOKE, LabServer, free_port
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +99,7 @@ def test_menus_read_in_spanish_in_a_browser(lab, browser):
         page = context.new_page()
         page.goto(f"{lab.url}lab?token={lab.token}")
         page.wait_for_selector(".lm-MenuBar-itemLabel")
-        # JupyterLab aplica los menús del usuario justo después de dibujar la barra.
+        # Los títulos de los menús de los ajustes llegan justo después de dibujar la barra.
         page.wait_for_function(
             "[...document.querySelectorAll('.lm-MenuBar-itemLabel')]"
             ".some(label => label.textContent === 'Ejecutar')"
