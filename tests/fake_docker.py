@@ -7,7 +7,9 @@ creates trabajo/ as root, as Docker does, runs the permission step of
 docker/compose.yaml on it, and starts JupyterLab with the workshop's Spanish
 settings and a token of its own that only appears in its log. `exec` runs the
 command here with the container's paths mapped to the test's folders.
-Everything it is asked is appended to calls.txt in FAKE_DOCKER_STATE."""
+The "image's" data cache is FAKE_DOCKER_CACHE (the test gives it the local
+mirror, laid out like a cache). Everything it is asked is appended to calls.txt
+in FAKE_DOCKER_STATE."""
 
 import json
 import os
@@ -121,7 +123,10 @@ def compose_exec(args):
         return 0  # the project's environment already has the test tools
     if command[0] == "python":
         command[0] = str(PYTHON)
-    env = dict(os.environ, PYTHONPATH=str(WORKTREE))  # the image's PYTHONPATH
+    # The image's PYTHONPATH and TALLER_CACHE_DIR.
+    env = dict(
+        os.environ, PYTHONPATH=str(WORKTREE), TALLER_CACHE_DIR=os.environ["FAKE_DOCKER_CACHE"]
+    )
     return subprocess.run(command, cwd=workdir, env=env).returncode
 
 
