@@ -120,13 +120,15 @@ else
   unshare -n -- buildah run --isolation chroot --user 0:0 \
     --volume "$PWD/trabajo:/home/jovyan/trabajo" "$container" -- /bin/sh -c "$step"
   # La orden de la imagen (ENTRYPOINT y CMD), en el puerto de la prueba y solo
-  # en 127.0.0.1: con buildah el contenedor comparte la red del equipo.
+  # en 127.0.0.1 (en lugar de --ip y --port): con buildah el contenedor
+  # comparte la red del equipo. tini no es aquí el proceso 1: recoge los
+  # huérfanos como subreaper.
   mapfile -t command < <(buildah inspect --type image --format \
     '{{range .Docker.Config.Entrypoint}}{{println .}}{{end}}{{range .Docker.Config.Cmd}}{{println .}}{{end}}' \
-    "$image" | sed '/^$/d')
-  setsid buildah run --isolation chroot --volume "$PWD/trabajo:/home/jovyan/trabajo" \
-    "$container" -- "${command[@]}" --ServerApp.ip=127.0.0.1 "--ServerApp.port=$port" \
-    --ServerApp.port_retries=0 > "$log" 2>&1 &
+    "$image" | sed '/^$/d; /^--ip=/d; /^--port=/d')
+  setsid buildah run --isolation chroot --env TINI_SUBREAPER=1 \
+    --volume "$PWD/trabajo:/home/jovyan/trabajo" "$container" -- "${command[@]}" \
+    --ip=127.0.0.1 "--port=$port" --ServerApp.port_retries=0 > "$log" 2>&1 &
   server=$!
   # El HEALTHCHECK de la imagen, la misma orden que ejecuta Docker.
   mapfile -t health < <(buildah inspect --type image --format \
@@ -202,7 +204,7 @@ if [ "$engine" = docker ]; then
   for network in $(docker inspect --format '{{range $name, $value := .NetworkSettings.Networks}}{{$name}} {{end}}' "$container"); do
     docker network disconnect "$network" "$container"
   done
-  offline=()
+  offline_run() { in_container --workdir "$repo" -- "$@"; }
 else
   buildah copy --chown 1000:100 "$container" tests/nbval_sanitize.cfg "$repo/tests/nbval_sanitize.cfg" > /dev/null
   # pip, detrás del proxy de estas máquinas, con sus autoridades de
@@ -213,19 +215,23 @@ else
   fi
   # shellcheck disable=SC2086  # $pins son varias palabras a propósito
   in_container "${ca[@]}" -- python -m pip install --quiet $pins
-  # Sin red: un espacio de red nuevo, con solo la interfaz de bucle local (el
-  # núcleo de Jupyter habla con nbval por ella). Ni el espejo ni internet.
-  offline=(unshare -n -- sh -c 'ip link set lo up && exec "$@"' sin-red)
+  # Sin red: `buildah run` dentro de un espacio de red nuevo (unshare -n), con
+  # solo la interfaz de bucle local (el núcleo de Jupyter habla con nbval por
+  # ella). Ni el espejo ni internet.
+  offline_run() {
+    # shellcheck disable=SC2016  # $@ lo expande el sh de dentro
+    unshare -n -- sh -c 'ip link set lo up && exec "$@"' sin-red \
+      buildah run --isolation chroot --workingdir "$repo" \
+      --volume "$PWD/trabajo:/home/jovyan/trabajo" "$container" -- "$@"
+  }
 fi
-# Con buildah, in_container es una función: se ejecuta a través de bash.
-if [ "$engine" = docker ]; then
-  in_container --workdir "$repo" -- python -m pytest -p no:cacheprovider \
-    --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900 notebooks
-else
-  "${offline[@]}" buildah run --isolation chroot --workingdir "$repo" \
-    --volume "$PWD/trabajo:/home/jovyan/trabajo" "$container" -- python -m pytest \
-    -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
-    --nbval-cell-timeout=900 notebooks
+if offline_run python -c 'import socket; socket.create_connection(("pypi.org", 443), timeout=10)' \
+  2> /dev/null; then
+  echo "Error: el contenedor aún llega a internet; la prueba sin conexión no valdría." >&2
+  exit 1
 fi
+echo "correcto: sin red (no se llega a pypi.org)"
+offline_run python -m pytest -p no:cacheprovider --nbval \
+  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900 notebooks
 
 echo "Imagen correcta${platform:+ para $platform} (motor: $engine)."

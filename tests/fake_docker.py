@@ -29,6 +29,17 @@ HOME = STATE / "home"  # /home/jovyan of the "container"
 WORKTREE = HOME / "analisis-datos-jupyter"  # the copy test_image.sh runs in
 PORT = os.environ["PUERTO"]
 CONTAINER = "falso-taller-1"
+# After `network disconnect`, Python in the "container" resolves no name but
+# the loopback ones: enough for the script's offline probe and the notebooks.
+OFFLINE = STATE / "sin-red"
+OFFLINE_SITE = """import socket
+_getaddrinfo = socket.getaddrinfo
+def _loopback_only(host, *args, **kwargs):
+    if host not in (None, "", "localhost", "127.0.0.1", "::1"):
+        raise socket.gaierror(socket.EAI_NONAME, "sin red (docker falso)")
+    return _getaddrinfo(host, *args, **kwargs)
+socket.getaddrinfo = _loopback_only
+"""
 PYTHON = Path(sys.executable)
 
 
@@ -127,6 +138,8 @@ def compose_exec(args):
     env = dict(
         os.environ, PYTHONPATH=str(WORKTREE), TALLER_CACHE_DIR=os.environ["FAKE_DOCKER_CACHE"]
     )
+    if OFFLINE.exists():
+        env["PYTHONPATH"] = f"{OFFLINE}{os.pathsep}{WORKTREE}"
     return subprocess.run(command, cwd=workdir, env=env).returncode
 
 
@@ -162,6 +175,8 @@ def main(argv):
             shutil.copyfile(source, target)
         return 0
     if argv[:2] == ["network", "disconnect"]:
+        OFFLINE.mkdir(exist_ok=True)
+        (OFFLINE / "sitecustomize.py").write_text(OFFLINE_SITE)
         return 0
     print(f"docker falso: orden no prevista {argv}", file=sys.stderr)
     return 2

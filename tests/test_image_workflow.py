@@ -108,6 +108,7 @@ def test_each_platform_is_built_loaded_and_tested_before_publishing():
         assert step["with"]["tags"] == "${{ env.IMAGE }}:latest"
         test = steps()[position + 1]
         assert test["run"].strip() == f"docker/test_image.sh {platform}"
+        assert test["env"]["MOTOR"] == "docker"  # .ci/image runs the buildah way
 
     position, step = publish
     assert step["with"]["platforms"] == ",".join(PLATFORMS)
@@ -203,14 +204,18 @@ def test_the_image_test_script_is_clean_and_checks_what_the_issue_asks():
     assert "binder/runtime.txt" in commands
     assert "python -m taller verificar" in commands
     docker_path, buildah_path = commands.rsplit('if [ "$engine" = docker ]; then', 1)[1].split(
-        "else", 1
+        "\nelse\n", 1
     )
-    assert "python -m pytest" in docker_path and "python -m pytest" in buildah_path
-    assert commands.index("docker network disconnect") < commands.rindex("python -m pytest")
+    assert "docker network disconnect" in docker_path and "offline_run()" in docker_path
     # buildah: a network namespace of its own around `buildah run`, with only
     # the loopback interface up (the kernel talks to nbval through it).
-    assert "unshare -n" in commands and "ip link set lo up" in commands
-    assert '"${offline[@]}" buildah run' in buildah_path
+    offline = buildah_path[buildah_path.index("offline_run()") :]
+    assert re.search(
+        r"unshare -n -- sh -c 'ip link set lo up && exec \"\$@\"' \S+ \\\n\s*buildah run", offline
+    ), offline
+    # One offline runner per engine: first shown to be offline, then nbval.
+    probe = commands.index("offline_run python -c 'import socket")
+    assert probe < commands.index("offline_run python -m pytest")
     # The same health check as Docker: the image's own HEALTHCHECK.
     assert ".Docker.Config.Healthcheck.Test" in commands
     # The pins it installs in the container exist.
@@ -289,6 +294,7 @@ def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_pat
     assert "Prueba de humo superada." in output
     assert "Imagen correcta para linux/arm64 (motor: docker)." in output
     assert "La caché está completa y verificada" in output
+    assert "correcto: sin red (no se llega a pypi.org)" in output
     assert re.search(r"01_numpy\.ipynb \.+", output), output  # nbval ran the notebook
     trabajo = worktree / "trabajo"
     assert (trabajo.stat().st_uid, trabajo.stat().st_gid) == (1000, 100)
@@ -303,3 +309,35 @@ def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_pat
     assert up < verify < disconnect < nbval
     assert any(c.endswith("down --volumes --timeout 20") for c in commands[nbval:])
     assert stopped_by_the_script
+
+
+def test_ci_builds_and_tests_the_image_with_buildah_after_the_tests():
+    """.ci/run → .ci/image: the image built here (base made with debootstrap,
+    data from the classroom mirror on loopback) and checked by the same
+    test_image.sh that imagen.yml runs with Docker."""
+    scripts = [REPO / ".ci" / "image", *sorted((REPO / "docker").glob("*.sh"))]
+    for script in scripts:
+        assert os.access(script, os.X_OK), script
+    result = subprocess.run(
+        [BIN / "shellcheck", "--severity=style", *scripts],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    def commands(path):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+
+    run = commands(REPO / ".ci" / "run")
+    assert run.index("make test || status") < run.index(".ci/image || status")
+    image = commands(REPO / ".ci" / "image")
+    assert image.index("docker/build_image.sh") < image.index("MOTOR=buildah")
+    assert re.search(r"MOTOR=buildah .*docker/test_image\.sh", image)
+    for package in ("buildah", "debootstrap", "iproute2"):
+        assert f"missing+=({package})" in image, package
+    build = commands(REPO / "docker" / "build_image.sh")
+    assert "docker/base_image.sh" in build and "-m taller servir --direccion 127.0.0.1" in build
+    assert "--format docker" in build  # OCI would drop HEALTHCHECK and SHELL
+    assert '--build-arg "TALLER_BASE_URL=http://127.0.0.1:$port/"' in build
