@@ -18,8 +18,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-LAYERS = Path("/var/lib/containers/storage/overlay-layers/layers.json")
 MB = 1000 * 1000
+
+
+def layers_file() -> Path:
+    """El registro de capas del almacén de buildah (overlay o vfs, según el equipo)."""
+    store = subprocess.run(
+        ["buildah", "info", "--format", "{{.store.GraphRoot}} {{.store.GraphDriverName}}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return Path(store[0]) / f"{store[1]}-layers" / "layers.json"
 
 
 def steps(config: dict) -> list[str]:
@@ -46,7 +56,9 @@ def main(image: str) -> int:
     )
     config = inspected["OCIv1"]
     diff_ids = config["rootfs"]["diff_ids"]
-    sizes = {layer["diff-digest"]: layer["diff-size"] for layer in json.loads(LAYERS.read_text())}
+    sizes = {
+        layer["diff-digest"]: layer["diff-size"] for layer in json.loads(layers_file().read_text())
+    }
     with tempfile.TemporaryDirectory(prefix="imagen-comprimida-") as folder:
         subprocess.run(
             ["buildah", "push", "--quiet", "--format", "v2s2", "--compression-format", "gzip"]
