@@ -55,7 +55,14 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 FIN
 chroot "$root" apt-get clean
 rm -rf "$root/var/lib/apt/lists/"* "$root/var/cache/apt/"*.bin "$root/var/log/"*.log \
-  "$root/var/cache/ldconfig/aux-cache"
+  "$root/var/cache/ldconfig/aux-cache" "$root/var/cache/debconf/"*-old
+# debootstrap desempaqueta los paquetes esenciales sin dpkg, así que las
+# exclusiones de arriba no les valen: se aplican ahora, como hace
+# debuerreotype («slimify») con la oficial.
+find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
+rm -rf "$root/usr/share/man/"* "$root/usr/share/info/"* "$root/usr/share/lintian/"*
+find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
 
 buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   --cmd bash --os linux --arch "$(dpkg --print-architecture)" "$container"

@@ -68,11 +68,27 @@ case "$engine" in
     container=""
     server=""
     cleanup() {
+      # JupyterLab no es hijo de este guion: tini lo pone en su propio grupo de
+      # procesos, que sobrevive a `buildah run`. Sin espacio de procesos
+      # propio, el PID de jpserver-PID.json es el del equipo: se para su
+      # grupo (con los núcleos que haya abierto) y después `buildah run`.
+      if [ -n "$container" ]; then
+        local root pid
+        root="$(buildah mount "$container")"
+        for info in "$root"/home/jovyan/.local/share/jupyter/runtime/jpserver-*.json; do
+          [ -e "$info" ] || continue
+          pid="${info##*/jpserver-}"
+          pid="${pid%.json}"
+          if [ -n "$pid" ]; then
+            kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+          fi
+        done
+      fi
       if [ -n "$server" ]; then
-        kill -- -"$server" 2>/dev/null || true
         wait "$server" 2>/dev/null || true
       fi
       if [ -n "$container" ]; then
+        buildah umount "$container" > /dev/null || true
         buildah rm "$container" > /dev/null || true
       fi
     }
@@ -109,6 +125,13 @@ if [ "$engine" = docker ]; then
   "${compose[@]}" up --detach --no-build --pull never --wait --wait-timeout "$limit"
   container="$("${compose[@]}" ps --quiet taller)"
 else
+  # Con buildah, JupyterLab escucha en la red del equipo: si el puerto ya está
+  # ocupado, la prueba hablaría con otro servidor.
+  if ! python3 -c 'import socket, sys; socket.create_server(("127.0.0.1", int(sys.argv[1])))' \
+    "$port" 2> /dev/null; then
+    echo "Error: el puerto $port de 127.0.0.1 ya está ocupado; elija otro con PUERTO=N." >&2
+    exit 1
+  fi
   container="$(buildah from --pull-never "$image")"
   # Lo que hace Docker con un volumen cuya carpeta no existe: crearla como root.
   mkdir trabajo
