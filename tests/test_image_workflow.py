@@ -334,7 +334,7 @@ def test_ci_builds_and_tests_the_image_with_buildah_after_the_tests():
     assert run.index("make test || status") < run.index(".ci/image || status")
     image = commands(REPO / ".ci" / "image")
     assert image.index("docker/build_image.sh") < image.index("MOTOR=buildah")
-    assert re.search(r"MOTOR=buildah .*docker/test_image\.sh", image)
+    assert re.search(r"MOTOR=buildah .*docker/test_image\.sh", image, re.S)
     for package in ("buildah", "debootstrap", "iproute2"):
         assert f"missing+=({package})" in image, package
     build = commands(REPO / "docker" / "build_image.sh")
