@@ -49,7 +49,7 @@ trap 'kill "$mirror" 2>/dev/null || true' EXIT
 until "$python" - "$port" <<'FIN' 2>/dev/null; do
 import sys, urllib.error, urllib.request
 try:
-    urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/", timeout=2)
+    urllib.request.urlopen("http://127.0.0.1:" + sys.argv[1] + "/", timeout=2)
 except urllib.error.HTTPError:
     pass
 FIN
