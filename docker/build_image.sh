@@ -60,9 +60,13 @@ FIN
   sleep 1
 done
 
+# Se montan encima del almacén de autoridades de Debian, que ya existe en la capa
+# anterior (ca-certificates llega con Java): montarlas en una ruta nueva
+# dejaría en la imagen un archivo vacío como punto de montaje.
 ca=()
 if [ -n "${PIP_CERT:-}" ]; then
-  ca=(--volume "$PIP_CERT:/run/pip-ca.pem:ro" --build-arg PIP_CA_BUNDLE=/run/pip-ca.pem)
+  system_ca=/etc/ssl/certs/ca-certificates.crt
+  ca=(--volume "$PIP_CERT:$system_ca:ro" --build-arg "PIP_CA_BUNDLE=$system_ca")
 fi
 
 echo "== buildah bud → $image"
