@@ -60,13 +60,18 @@ FIN
   sleep 1
 done
 
-# Se montan encima del almacén de autoridades de Debian, que ya existe en la capa
-# anterior (ca-certificates llega con Java): montarlas en una ruta nueva
-# dejaría en la imagen un archivo vacío como punto de montaje.
+# `buildah bud --volume` monta en todos los pasos RUN y crea el punto de montaje
+# si no existe, que quedaría en la imagen (un archivo vacío en la primera capa).
+# Por eso se monta una carpeta con solo las autoridades sobre /mnt, que la base
+# ya trae vacía: ningún paso la escribe y la imagen la conserva vacía.
 ca=()
 if [ -n "${PIP_CERT:-}" ]; then
-  system_ca=/etc/ssl/certs/ca-certificates.crt
-  ca=(--volume "$PIP_CERT:$system_ca:ro" --build-arg "PIP_CA_BUNDLE=$system_ca")
+  ca_dir="$(mktemp -d)"
+  trap 'kill "$mirror" 2>/dev/null || true; rm -rf "$ca_dir"' EXIT
+  cp "$PIP_CERT" "$ca_dir/pip-ca.pem"
+  chmod 755 "$ca_dir"
+  chmod 644 "$ca_dir/pip-ca.pem"
+  ca=(--volume "$ca_dir:/mnt:ro" --build-arg PIP_CA_BUNDLE=/mnt/pip-ca.pem)
 fi
 
 echo "== buildah bud → $image"
