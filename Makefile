@@ -150,7 +150,12 @@ clean:
 # --- Imagen Docker (docker/Dockerfile); véase README.md, «2. Docker» ----------------
 COMPOSE := docker compose -f docker/compose.yaml
 
+# Dentro de la construcción solo vale un TALLER_BASE_URL que sea una dirección
+# (el espejo del aula): una carpeta del equipo, como el espejo local que pone
+# arriba este Makefile, no existe dentro. Sin dirección, los datos vienen de la
+# versión fija de upstream. (Sin Docker, como root: .ci/image, con buildah.)
 docker-build:
+	TALLER_BASE_URL="$(filter http://% https://%,$(TALLER_BASE_URL))" \
 	TALLER_VERSION="$$(git describe --tags --always --dirty 2>/dev/null || echo dev)" $(COMPOSE) build
 
 docker-run:

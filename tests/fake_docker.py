@@ -6,8 +6,10 @@ El «contenedor» es un JupyterLab del entorno del proyecto: `compose up` crea
 trabajo/ como root, igual que Docker, le aplica el paso de permisos de
 docker/compose.yaml y arranca JupyterLab con los ajustes en español del taller y
 un token propio que solo aparece en su registro. `exec` ejecuta la orden aquí,
-con las rutas del contenedor trasladadas a las carpetas de la prueba. Todo lo
-que se le pide se añade a calls.txt en FAKE_DOCKER_STATE."""
+con las rutas del contenedor trasladadas a las carpetas de la prueba. La caché
+de datos de la «imagen» es FAKE_DOCKER_CACHE (la prueba le da el espejo local,
+con la estructura de una caché). Todo lo que se le pide se añade a calls.txt en
+FAKE_DOCKER_STATE."""
 
 import json
 import os
@@ -27,6 +29,17 @@ HOME = STATE / "home"  # /home/jovyan del «contenedor»
 WORKTREE = HOME / "analisis-datos-jupyter"  # la copia en la que se ejecuta test_image.sh
 PORT = os.environ["PUERTO"]
 CONTAINER = "falso-taller-1"
+# Tras `network disconnect`, el Python del «contenedor» solo resuelve los
+# nombres de loopback: basta para la sonda sin red del guion y los cuadernos.
+OFFLINE = STATE / "sin-red"
+OFFLINE_SITE = """import socket
+_getaddrinfo = socket.getaddrinfo
+def _loopback_only(host, *args, **kwargs):
+    if host not in (None, "", "localhost", "127.0.0.1", "::1"):
+        raise socket.gaierror(socket.EAI_NONAME, "sin red (docker falso)")
+    return _getaddrinfo(host, *args, **kwargs)
+socket.getaddrinfo = _loopback_only
+"""
 PYTHON = Path(sys.executable)
 
 
@@ -121,7 +134,12 @@ def compose_exec(args):
         return 0  # el entorno del proyecto ya tiene las herramientas de prueba
     if command[0] == "python":
         command[0] = str(PYTHON)
-    env = dict(os.environ, PYTHONPATH=str(WORKTREE))  # the image's PYTHONPATH
+    # The image's PYTHONPATH and TALLER_CACHE_DIR.
+    env = dict(
+        os.environ, PYTHONPATH=str(WORKTREE), TALLER_CACHE_DIR=os.environ["FAKE_DOCKER_CACHE"]
+    )
+    if OFFLINE.exists():
+        env["PYTHONPATH"] = f"{OFFLINE}{os.pathsep}{WORKTREE}"
     return subprocess.run(command, cwd=workdir, env=env).returncode
 
 
@@ -157,6 +175,8 @@ def main(argv):
             shutil.copyfile(source, target)
         return 0
     if argv[:2] == ["network", "disconnect"]:
+        OFFLINE.mkdir(exist_ok=True)
+        (OFFLINE / "sitecustomize.py").write_text(OFFLINE_SITE)
         return 0
     print(f"docker falso: orden no prevista {argv}", file=sys.stderr)
     return 2

@@ -98,24 +98,51 @@ def test_hadolint_is_clean():
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
 
 
-def test_base_image_is_the_official_python_of_the_notebooks_on_the_ci_debian():
-    """One package manager (pip) and the Python the notebooks are executed with."""
+def test_base_image_is_debian_slim_with_the_python_of_the_notebooks_on_the_ci_debian():
+    """One package manager (pip), in a virtual environment on Debian's own Python:
+    the base (debian:<release>-slim) can be produced on our machines with
+    debootstrap (docker/base_image.sh), so the image .ci/run builds and tests is
+    the recipe imagen.yml publishes."""
     images = arguments_of("FROM")
     assert len(images) == 1
-    found = re.fullmatch(r"python:(\d+)\.(\d+)-slim-(\w+)", images[0])
+    found = re.fullmatch(r"debian:(\w+)-slim", images[0])
     assert found, images[0]
-    assert (int(found[1]), int(found[2])) == sys.version_info[:2]
     ci = yaml.safe_load(
         (REPO / ".github" / "workflows" / "pruebas.yml").read_text(encoding="utf-8")
     )
     (job,) = ci["jobs"].values()
     image = job["container"]["image"] if isinstance(job["container"], dict) else job["container"]
-    assert image.endswith(f"-{found[3]}"), (
+    assert image.endswith(f"-{found[1]}"), (
         f"La integración continua usa {image}, la imagen {images[0]}"
     )
+    # The base .ci/run produces locally is that very name and release.
+    base_script = (REPO / "docker" / "base_image.sh").read_text(encoding="utf-8")
+    assert f"image=docker.io/library/{images[0]}" in base_script
+    assert f"--variant=minbase {found[1]} " in base_script
+    # Debian's python3.X of the notebooks' version, in a virtual environment.
+    python = "python{}.{}".format(*sys.version_info[:2])
+    (apt,) = [a for k, a in instructions() if k == "RUN" and "apt-get install" in a]
+    assert python in apt.split() and f"{python}-venv" in apt.split()
+    assert any(k == "RUN" and f"{python} -m venv /opt/venv" in a for k, a in instructions())
+    env = " ".join(arguments_of("ENV"))
+    assert "PATH=/opt/venv/bin:$PATH" in env
     text = " ".join(arguments for _, arguments in instructions()).lower()
     for other in ("conda", "mamba"):
         assert other not in text, f"El Dockerfile usa {other}: solo pip"
+
+
+def test_pip_certificate_authorities_are_mounted_for_the_build_never_copied():
+    """Behind an intercepting proxy pip needs the machine's CAs: only their path
+    enters as a build argument (empty by default, as on GitHub), the file is
+    mounted by docker/build_image.sh, and nothing copies a certificate in."""
+    assert "PIP_CA_BUNDLE=" in arguments_of("ARG")
+    (install,) = [a for k, a in instructions() if k == "RUN" and "pip install" in a]
+    assert '${PIP_CA_BUNDLE:+--cert "$PIP_CA_BUNDLE"}' in install
+    for arguments in arguments_of("COPY") + arguments_of("ADD"):
+        assert not re.search(r"\.(pem|crt)\b|cert", arguments), arguments
+    build = (REPO / "docker" / "build_image.sh").read_text(encoding="utf-8")
+    # A folder mounted over /mnt, empty in the base: no mount point left behind.
+    assert '--volume "$ca_dir:/mnt:ro" --build-arg PIP_CA_BUNDLE=/mnt/pip-ca.pem' in build
 
 
 def test_starts_jupyterlab_under_tini_on_every_interface_of_the_container():
@@ -212,11 +239,15 @@ def test_installs_the_same_requirements_as_binder():
             *sources, destination = without_flags(arguments)
             for source in sources:
                 target = workdir / destination
-                if destination.endswith("/") or len(sources) > 1:
+                # A folder's contents go into the destination; a file, inside it.
+                if (destination.endswith("/") or len(sources) > 1) and not source.endswith("/"):
                     target = target / Path(source).name
                 copied[Path(str(target).replace("/./", "/"))] = source
         elif keyword == "RUN" and "pip install" in arguments:
-            words = shlex.split(arguments.split("&&")[0])
+            command = next(part for part in arguments.split("&&") if "pip install" in part)
+            # Without the optional certificate option (see the test above).
+            command = command.replace('${PIP_CA_BUNDLE:+--cert "$PIP_CA_BUNDLE"}', "")
+            words = shlex.split(command)
             flag = next(i for i, word in enumerate(words) if word in {"-r", "--requirement"})
             requirement_file = words[flag + 1]
             # Nothing installed by name beside the file.
@@ -226,6 +257,13 @@ def test_installs_the_same_requirements_as_binder():
             assert names == [requirement_file]
             installed.append(copied[workdir / requirement_file])
     assert installed == ["requirements.txt"]
+    # It stays in the image beside the package: `taller comprobar` (notebook 00)
+    # compares the installed versions with it (taller/environment.py).
+    package = next(target for target, source in copied.items() if source == "taller/")
+    pins = next(target for target, source in copied.items() if source == "requirements.txt")
+    assert pins == package.parent / "requirements.txt"  # catalog.REPO_ROOT
+    runs = " ".join(a for k, a in instructions() if k == "RUN")
+    assert not re.search(r"\brm\b[^&]*requirements\.txt", runs)
     # binder/requirements.txt is a literal copy of the same pins (tests/test_binder.py).
     binder = REPO / "binder" / "requirements.txt"
     assert binder.read_bytes() == (REPO / "requirements.txt").read_bytes()
@@ -392,3 +430,22 @@ def test_comments_are_in_spanish(path):
     text = " ".join(comments).lower()
     assert re.search(r"\b(el|la|los|las|que|para)\b", text)
     assert not re.search(r"\b(the|and|with|this)\b", text)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "passed"),
+    [
+        ("/srv/espejo/security-datasets", ""),  # a folder of the host: not inside the build
+        ("http://192.168.1.10:8000/", "http://192.168.1.10:8000/"),
+    ],
+)
+def test_make_docker_build_passes_only_an_address_into_the_build(base_url, passed):
+    result = subprocess.run(
+        ["make", "-n", "docker-build", f"TALLER_BASE_URL={base_url}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f'TALLER_BASE_URL="{passed}"' in result.stdout, result.stdout

@@ -108,6 +108,7 @@ def test_each_platform_is_built_loaded_and_tested_before_publishing():
         assert step["with"]["tags"] == "${{ env.IMAGE }}:latest"
         test = steps()[position + 1]
         assert test["run"].strip() == f"docker/test_image.sh {platform}"
+        assert test["env"]["MOTOR"] == "docker"  # .ci/image runs the buildah way
 
     position, step = publish
     assert step["with"]["platforms"] == ",".join(PLATFORMS)
@@ -192,22 +193,59 @@ def test_the_image_test_script_is_clean_and_checks_what_the_issue_asks():
     assert "--wait --wait-timeout" in commands and "--pull never" in commands
     assert "if [ -e trabajo ]" in commands
     # The smoke test with the container, the work folder writable, then nbval on every notebook.
-    assert re.search(r"python3 docker/smoke_test\.py .*--contenedor", commands, re.S)
+    # (with Docker, the smoke test also waits for the engine's "healthy").
+    assert re.search(r"python3 docker/smoke_test\.py ", commands)
+    assert 'health_option=(--contenedor "$container")' in commands
     assert "--escribible trabajo" in commands
-    assert re.search(r"pytest .*--nbval .*notebooks$", commands, re.S | re.M)
+    assert re.search(r"--nbval .*notebooks$", commands, re.S | re.M)
     assert '"$owner" != 1000' in commands
-    # The image's Python is the notebooks' one, and the notebooks run without network.
+    # The image's Python is the notebooks' one, its data verified, and the
+    # notebooks run without network: one way per engine.
     assert "binder/runtime.txt" in commands
-    assert commands.index("docker network disconnect") < commands.index("python -m pytest")
+    assert "python -m taller verificar" in commands
+    docker_path, buildah_path = commands.rsplit('if [ "$engine" = docker ]; then', 1)[1].split(
+        "\nelse\n", 1
+    )
+    assert "docker network disconnect" in docker_path and "offline_run()" in docker_path
+    # buildah: a network namespace of its own around `buildah run`, with only
+    # the loopback interface up (the kernel talks to nbval through it).
+    offline = buildah_path[buildah_path.index("offline_run()") :]
+    assert re.search(
+        r"unshare -n -- sh -c 'ip link set lo up && exec \"\$@\"' \S+ \\\n\s*buildah run", offline
+    ), offline
+    # One offline runner per engine: first shown to be offline, then nbval.
+    probe = commands.index("offline_run python -c 'import socket")
+    assert probe < commands.index("offline_run python -m pytest")
+    # The same health check as Docker: the image's own HEALTHCHECK.
+    assert ".Docker.Config.Healthcheck.Test" in commands
     # The pins it installs in the container exist.
     dev = (REPO / "requirements-dev.txt").read_text(encoding="utf-8")
     for package in ("pytest", "nbval"):
         assert re.search(rf"^{package}==\S+$", dev, re.M), package
 
 
-def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_path):
+def test_the_buildah_permission_step_is_the_compose_one():
+    """With buildah, test_image.sh reads the permission step out of compose.yaml
+    with sed: it must get exactly the command Docker runs."""
+    text = TEST_SCRIPT.read_text(encoding="utf-8")
+    pipeline = re.search(r'step="\$\((.*?)\)"\n', text, re.S).group(1)
+    result = subprocess.run(
+        ["bash", "-c", pipeline.replace("\\\n", " ")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    compose = yaml.safe_load((REPO / "docker" / "compose.yaml").read_text(encoding="utf-8"))
+    (expected,) = compose["services"]["permisos-trabajo"]["command"]
+    assert result.stdout.split() == expected.replace("$$", "$").split()
+
+
+def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_path, mirror_root):
     """docker/test_image.sh for real, with tests/fake_docker.py as `docker`: the
-    "container" is JupyterLab from this environment (see that file)."""
+    "container" is JupyterLab from this environment (see that file) and the
+    image's data are the mirror's archives."""
     state = tmp_path / "estado"
     worktree = state / "home" / "analisis-datos-jupyter"
     for relative in ["docker", "jupyterlab", "taller"]:
@@ -236,6 +274,7 @@ def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_pat
         os.environ,
         PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         FAKE_DOCKER_STATE=str(state),
+        FAKE_DOCKER_CACHE=str(mirror_root / "datasets"),
         PUERTO=str(port),
         LIMITE="60",
     )
@@ -253,7 +292,9 @@ def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_pat
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "Prueba de humo superada." in output
-    assert "Imagen correcta para linux/arm64." in output
+    assert "Imagen correcta para linux/arm64 (motor: docker)." in output
+    assert "La caché está completa y verificada" in output
+    assert "correcto: sin red (no se llega a pypi.org)" in output
     assert re.search(r"01_numpy\.ipynb \.+", output), output  # nbval ran the notebook
     trabajo = worktree / "trabajo"
     assert (trabajo.stat().st_uid, trabajo.stat().st_gid) == (1000, 100)
@@ -263,7 +304,40 @@ def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_pat
     up = next(i for i, c in enumerate(commands) if " up " in c)
     assert "--wait --wait-timeout 60" in commands[up] and "--pull never" in commands[up]
     disconnect = next(i for i, c in enumerate(commands) if c.startswith("network disconnect"))
+    verify = next(i for i, c in enumerate(commands) if "taller verificar" in c)
     nbval = next(i for i, c in enumerate(commands) if "--nbval" in c)
-    assert up < disconnect < nbval
+    assert up < verify < disconnect < nbval
     assert any(c.endswith("down --volumes --timeout 20") for c in commands[nbval:])
     assert stopped_by_the_script
+
+
+def test_ci_builds_and_tests_the_image_with_buildah_after_the_tests():
+    """.ci/run → .ci/image: the image built here (base made with debootstrap,
+    data from the classroom mirror on loopback) and checked by the same
+    test_image.sh that imagen.yml runs with Docker."""
+    scripts = [REPO / ".ci" / "image", *sorted((REPO / "docker").glob("*.sh"))]
+    for script in scripts:
+        assert os.access(script, os.X_OK), script
+    result = subprocess.run(
+        [BIN / "shellcheck", "--severity=style", *scripts],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    def commands(path):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+
+    run = commands(REPO / ".ci" / "run")
+    assert run.index("make test || status") < run.index(".ci/image || status")
+    image = commands(REPO / ".ci" / "image")
+    assert image.index("docker/build_image.sh") < image.index("MOTOR=buildah")
+    assert re.search(r"MOTOR=buildah .*docker/test_image\.sh", image, re.S)
+    for package in ("buildah", "debootstrap", "iproute2"):
+        assert f"missing+=({package})" in image, package
+    build = commands(REPO / "docker" / "build_image.sh")
+    assert "docker/base_image.sh" in build and "-m taller servir --direccion 127.0.0.1" in build
+    assert "--format docker" in build  # OCI would drop HEALTHCHECK and SHELL
+    assert '--build-arg "TALLER_BASE_URL=http://127.0.0.1:$port/"' in build
