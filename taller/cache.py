@@ -37,6 +37,8 @@ PARQUET_FORMAT = 1
 OTHERS = "otros"
 # Carpeta de la tabla de caza del cuaderno 09 (`taller.hunt.hunting_table`).
 HUNT = "corpus"
+# Carpeta de las reglas Sigma y de su evaluación (`taller.sigma`).
+SIGMA = "sigma"
 
 
 def notice(message: str) -> None:
@@ -237,7 +239,7 @@ def survey(root: Path, entries) -> Survey:
                 inside(child, extracted[child])
             elif child in ancestors and child.is_dir() and not child.is_symlink():
                 walk(child)
-            elif folder == root and child.name in ("README.md", OTHERS, HUNT):
+            elif folder == root and child.name in ("README.md", OTHERS, HUNT, SIGMA):
                 continue
             else:
                 found.orphans.append(child)
