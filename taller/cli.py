@@ -1,4 +1,4 @@
-"""Línea de órdenes: ``python -m taller listar | descargar | verificar | ruta``.
+"""Línea de órdenes: ``python -m taller listar | descargar | verificar | ruta | sigma``.
 
 Pensada para el alumno y para el instructor que prepara un aula sin conexión:
 todo lo que imprime está en español, los errores se explican sin trazas de
@@ -273,6 +273,14 @@ def _serve(args) -> int:
     return serve.serve(args.direccion, args.puerto)
 
 
+def _sigma(args) -> int:
+    from taller import sigma
+
+    conversions, outcome = sigma.test_rule(args.regla, args.conjunto)
+    print(sigma.report(conversions, outcome, args.sql))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m taller",
@@ -338,6 +346,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="puerto (por defecto, 8000; 0 elige uno libre)",
     )
     serving.set_defaults(run=_serve)
+
+    rules = orders.add_parser(
+        "sigma",
+        help="prueba una regla Sigma en un conjunto o en todos los de Windows de la caché",
+    )
+    rules.add_argument("regla", metavar="REGLA.yml", help="archivo YAML con la regla Sigma")
+    rules.add_argument(
+        "--conjunto",
+        action="append",
+        metavar="NOMBRE",
+        help="solo este conjunto (se puede repetir); por defecto, todos los de equipo "
+        "Windows de la caché",
+    )
+    rules.add_argument("--sql", action="store_true", help="muestra el SQL de DuckDB y de Spark")
+    rules.set_defaults(run=_sigma)
 
     environment = orders.add_parser(
         "comprobar", help="comprueba el entorno: Python, paquetes, datos, Java y memoria"

@@ -55,6 +55,26 @@ SIGMA_CACHE = "sigma"
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 # Sufijo de la copia en minúsculas de cada campo de texto (SQL de DuckDB).
 LOWER = "__lower"
+# Palabras que van en minúscula en el título de una regla en español (el
+# validador de títulos de SigmaHQ solo conoce las inglesas).
+SPANISH_SMALL_WORDS = (
+    "a",
+    "al",
+    "con",
+    "de",
+    "del",
+    "desde",
+    "el",
+    "en",
+    "la",
+    "las",
+    "los",
+    "o",
+    "para",
+    "por",
+    "sin",
+    "y",
+)
 # Las reglas del taller (cuaderno 09) viven en el repositorio.
 WORKSHOP_RULES = Path(__file__).resolve().parent / "reglas"
 
@@ -329,6 +349,9 @@ def explain(exc: Exception) -> str:
         if english in text:
             return spanish
     name = type(exc).__name__
+    unknown = re.search(r"Unknown modifier '([^']+)'", text)
+    if unknown:
+        return f"modificador desconocido «{unknown[1]}»"
     if "Modifier" in name or "modifier" in text:
         return f"modificador no admitido: {text.splitlines()[0]}"
     if "YAML" in name or "yaml" in text.lower() or "Parse" in name:
@@ -785,3 +808,223 @@ def evaluate_spark(spark, conversions, table: Path, datasets=None, batch: int = 
         missing_fields(conversions, table_columns(table)),
         {"query": time.perf_counter() - started},
     )
+
+
+# --- Resultados guardados y recuento de aciertos ----------------------------------
+
+RESULTS = "evaluacion.json"
+
+
+def results_path() -> Path:
+    """Dónde se guarda la evaluación de las reglas de SigmaHQ (en la caché)."""
+    return sigma_cache() / RESULTS
+
+
+def parent(technique: str) -> str:
+    """La técnica sin subtécnica: T1003.001 → T1003."""
+    return technique.split(".")[0]
+
+
+def run_evaluation(entries=None, paths=None) -> dict:
+    """Evalúa las reglas de SigmaHQ en los conjuntos de la caché y lo guarda.
+
+    Devuelve (y guarda en `results_path`) un diccionario con las reglas, los
+    conjuntos con sus técnicas y, por regla, sus alertas por conjunto, el
+    motivo si no se convirtió y los campos que el corpus no trae.
+    """
+    from taller.files import write_atomically
+
+    root = rules_dir()
+    entries = cached_hosts() if entries is None else entries
+    started = time.perf_counter()
+    conversions = convert_all(root, paths)
+    converted = time.perf_counter() - started
+    table = events_table(entries)
+    evaluation = evaluate_duckdb(conversions, table)
+    results = {
+        "tag": RULES_TAG,
+        "commit": RULES_COMMIT,
+        "digest": RULES_DIGEST,
+        "datasets": {
+            entry.name: {"techniques": list(entry.techniques), "path": entry.path}
+            for entry in entries
+        },
+        "rules": [
+            {
+                "path": c.path,
+                "id": c.id,
+                "title": c.title,
+                "author": c.author,
+                "level": c.level,
+                "techniques": list(c.techniques),
+                "logsource": list(c.logsource),
+                "reason": c.reason or evaluation.errors.get(c.path),
+                "missing": list(evaluation.missing.get(c.path, ())),
+                "alerts": evaluation.alerts.get(c.path, {}),
+            }
+            for c in conversions
+        ],
+        "seconds": {"conversion": converted, "query": evaluation.seconds["query"]},
+    }
+    results_path().parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(results_path(), json.dumps(results, ensure_ascii=False).encode())
+    return results
+
+
+def load_results() -> dict | None:
+    """La evaluación guardada, o None si no la hay (`run_evaluation` la crea)."""
+    try:
+        results = json.loads(results_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return results if results.get("digest") == RULES_DIGEST else None
+
+
+def verdicts(results: dict) -> list[dict]:
+    """Una fila por regla convertida y conjunto en que salta: ¿verdadero o falso positivo?
+
+    Es verdadero positivo si la regla y la ficha del conjunto comparten una
+    técnica (a nivel de técnica: T1003.001 y T1003.002 son T1003). Las reglas
+    sin etiqueta de técnica no se cuentan como aciertos ni como fallos.
+    """
+    rows = []
+    for rule in results["rules"]:
+        own = {parent(t) for t in rule["techniques"]}
+        for dataset, alerts in rule["alerts"].items():
+            simulated = {parent(t) for t in results["datasets"][dataset]["techniques"]}
+            verdict = "sin técnica" if not own else ("TP" if own & simulated else "FP")
+            rows.append(
+                {
+                    "rule": rule["path"],
+                    "title": rule["title"],
+                    "dataset": dataset,
+                    "alerts": alerts,
+                    "verdict": verdict,
+                    "rule_techniques": ", ".join(rule["techniques"]),
+                    "dataset_techniques": ", ".join(results["datasets"][dataset]["techniques"]),
+                }
+            )
+    return rows
+
+
+def technique_table(results: dict) -> list[dict]:
+    """Por técnica del corpus: conjuntos que la simulan, detectados (TP), no (FN) y FP.
+
+    TP: conjuntos que simulan la técnica en los que salta al menos una regla
+    etiquetada con ella. FN: los que la simulan y ninguna de esas reglas salta.
+    FP: conjuntos que no la simulan en los que salta alguna de esas reglas.
+    """
+    datasets = results["datasets"]
+    by_technique: dict[str, set] = {}
+    for rule in results["rules"]:
+        for technique in {parent(t) for t in rule["techniques"]}:
+            by_technique.setdefault(technique, set()).update(rule["alerts"])
+    rules_count: dict[str, int] = {}
+    for rule in results["rules"]:
+        if rule["reason"] is None:
+            for technique in {parent(t) for t in rule["techniques"]}:
+                rules_count[technique] = rules_count.get(technique, 0) + 1
+    simulated: dict[str, set] = {}
+    for name, info in datasets.items():
+        for technique in {parent(t) for t in info["techniques"]}:
+            simulated.setdefault(technique, set()).add(name)
+    rows = []
+    for technique in sorted(simulated):
+        fired = by_technique.get(technique, set())
+        rows.append(
+            {
+                "technique": technique,
+                "datasets": len(simulated[technique]),
+                "rules": rules_count.get(technique, 0),
+                "TP": len(simulated[technique] & fired),
+                "FN": len(simulated[technique] - fired),
+                "FP": len(fired - simulated[technique]),
+            }
+        )
+    return rows
+
+
+# --- Probar una regla: la orden `taller sigma` -----------------------------------
+
+
+def test_rule(path: Path, names: list[str] | None = None) -> tuple[list[Conversion], dict]:
+    """Convierte las reglas de `path` y las evalúa en los conjuntos `names`.
+
+    Sin `names`, en todos los conjuntos de equipo Windows de la caché. Los
+    errores de la regla (YAML no válido, modificador desconocido, campos que
+    ningún conjunto trae) se explican en español con `TallerError`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TallerError(f"No existe el archivo de regla «{path}».")
+    rules = read_rule(path.read_text(encoding="utf-8"), path.name)
+    backends = {dialect: backend(dialect) for dialect in ("duckdb", "spark")}
+    conversions = [convert(rule, path.name, backends) for rule in rules]
+    for c in conversions:
+        if c.reason:
+            raise TallerError(
+                f"{path.name}: la regla «{c.title}» no se puede convertir: {c.reason}."
+            )
+    if names:
+        entries = [catalog.resolve(name) for name in names]
+        for entry in entries:
+            if entry not in windows_hosts():
+                raise TallerError(
+                    f"«{entry.name}» no es un conjunto de equipo Windows: las reglas Sigma "
+                    "de Windows solo se prueban en esos."
+                )
+        import taller
+
+        for entry in entries:
+            taller.parquet_path(entry.name)  # lo descarga si falta
+    else:
+        entries = cached_hosts()
+        if not entries:
+            raise TallerError(
+                "No hay conjuntos de equipo Windows en la caché: descargue alguno con "
+                "`python -m taller descargar NOMBRE` (o el corpus con --corpus)."
+            )
+    table = events_table(entries)
+    evaluation = evaluate_duckdb(conversions, table)
+    return conversions, {"evaluation": evaluation, "entries": entries}
+
+
+def report(conversions, outcome, show_sql: bool = False) -> str:
+    """El informe en español de `test_rule`."""
+    evaluation = outcome["evaluation"]
+    entries = {entry.name: entry for entry in outcome["entries"]}
+    lines = []
+    for c in conversions:
+        lines.append(f"Regla: {c.title} ({c.id or 'sin id'})")
+        lines.append(f"  Técnicas: {', '.join(c.techniques) or 'ninguna etiqueta attack.tNNNN'}")
+        if show_sql:
+            lines.append(f"  SQL de DuckDB: {c.duckdb}")
+            lines.append(f"  SQL de Spark:  {c.spark}")
+        missing = evaluation.missing.get(c.path)
+        if missing:
+            lines.append(
+                "  Aviso: campos desconocidos, que ningún conjunto trae: "
+                f"{', '.join(missing)}. La regla nunca los encontrará: revise el nombre."
+            )
+        if c.path in evaluation.errors:
+            lines.append(f"  Error del motor: {evaluation.errors[c.path]}")
+            continue
+        alerts = evaluation.alerts.get(c.path, {})
+        own = {parent(t) for t in c.techniques}
+        counts = {"TP": 0, "FP": 0, "FN": 0}
+        for name, entry in sorted(entries.items()):
+            simulated = {parent(t) for t in entry.techniques}
+            fired = name in alerts
+            if fired:
+                verdict = "" if not own else ("TP" if own & simulated else "FP")
+                if verdict:
+                    counts[verdict] += 1
+                lines.append(f"  {name}: {alerts[name]} alertas {verdict}".rstrip())
+            elif own & simulated:
+                counts["FN"] += 1
+                lines.append(f"  {name}: no salta (FN: simula {', '.join(entry.techniques)})")
+        lines.append(
+            f"  Salta en {len(alerts)} de {len(entries)} conjuntos · "
+            f"TP {counts['TP']} · FP {counts['FP']} · FN {counts['FN']}"
+        )
+    return "\n".join(lines)
