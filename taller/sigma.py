@@ -106,18 +106,23 @@ def _copy_tree(source: Path, target: Path) -> None:
 
 
 def _extract_upstream(url: str, target: Path) -> None:
+    """Extrae LICENSE y rules/windows/ del .tar.gz del repositorio de SigmaHQ."""
+    import requests
+
     from taller import download
 
-    response = download.requests_get(url) if hasattr(download, "requests_get") else None
-    if response is None:
-        import requests
-
+    try:
         response = requests.get(url, timeout=download.timeout())
         response.raise_for_status()
+    except requests.RequestException as exc:
+        raise TallerError(
+            f"No se pudieron descargar las reglas Sigma de {url}: {exc}. Compruebe la "
+            "conexión o indique una copia local con TALLER_SIGMA_URL."
+        ) from None
     with tarfile.open(fileobj=io.BytesIO(response.content), mode="r:gz") as archive:
         for member in archive.getmembers():
             parts = member.name.split("/", 1)
-            if len(parts) < 2 or not member.isfile():
+            if len(parts) < 2 or not member.isfile() or ".." in parts[1].split("/"):
                 continue
             inner = parts[1]
             if inner == "LICENSE" or (
