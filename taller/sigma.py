@@ -1001,6 +1001,8 @@ def report(conversions, outcome, show_sql: bool = False) -> str:
     lines = []
     for c in conversions:
         lines.append(f"Regla: {c.title} ({c.id or 'sin id'})")
+        if c.author:
+            lines.append(f"  Autor: {c.author}")
         lines.append(f"  Técnicas: {', '.join(c.techniques) or 'ninguna etiqueta attack.tNNNN'}")
         if show_sql:
             lines.append(f"  SQL de DuckDB: {c.duckdb}")
