@@ -55,7 +55,7 @@ def test_the_programmes_last_what_they_promise():
     sessions = sum(
         length for _, length, block in full_day if length and not block.startswith(BREAKS)
     )
-    assert sessions == 6 * 60 + 45
+    assert sessions == 7 * 60 + 15
 
 
 def notebook_minutes():
