@@ -276,7 +276,7 @@ def _serve(args) -> int:
 def _sigma(args) -> int:
     from taller import sigma
 
-    conversions, outcome = sigma.test_rule(args.regla, args.conjunto)
+    conversions, outcome = sigma.try_rule(args.regla, args.conjunto)
     print(sigma.report(conversions, outcome, args.sql))
     return 0
 

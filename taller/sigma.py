@@ -952,7 +952,7 @@ def technique_table(results: dict) -> list[dict]:
 # --- Probar una regla: la orden `taller sigma` -----------------------------------
 
 
-def test_rule(path: Path, names: list[str] | None = None) -> tuple[list[Conversion], dict]:
+def try_rule(path: Path, names: list[str] | None = None) -> tuple[list[Conversion], dict]:
     """Convierte las reglas de `path` y las evalúa en los conjuntos `names`.
 
     Sin `names`, en todos los conjuntos de equipo Windows de la caché. Los
@@ -995,7 +995,7 @@ def test_rule(path: Path, names: list[str] | None = None) -> tuple[list[Conversi
 
 
 def report(conversions, outcome, show_sql: bool = False) -> str:
-    """El informe en español de `test_rule`."""
+    """El informe en español de `try_rule`."""
     evaluation = outcome["evaluation"]
     entries = {entry.name: entry for entry in outcome["entries"]}
     lines = []
