@@ -88,3 +88,21 @@ def test_no_converted_rule_breaks_the_engine(results):
     assert [
         rule for rule in results["rules"] if rule["reason"] and "Error" in rule["reason"]
     ] == []
+
+
+def test_the_command_reports_unknown_fields_and_verdicts(tmp_path, capsys):
+    from taller import cli
+
+    rule = tmp_path / "regla.yml"
+    rule.write_text(
+        "title: Prueba\ntags:\n    - attack.t1003.001\nlogsource:\n    category: process_access\n"
+        "    product: windows\ndetection:\n    selection:\n"
+        "        TargetImage|endswith: '\\lsass.exe'\n        GrantedAccess: '0x1fffff'\n"
+        "        Imagen|endswith: '.exe'\n    condition: selection or selection\n",
+        encoding="utf-8",
+    )
+    name = "cmd_lsass_memory_dumpert_syscalls"
+    assert cli.main(["sigma", str(rule), "--conjunto", name]) == 0
+    out = capsys.readouterr().out
+    assert "campos desconocidos, que ningún conjunto trae: Imagen" in out
+    assert f"  {name}: no salta (FN: simula T1003.001)" in out
