@@ -106,3 +106,23 @@ def test_the_command_reports_unknown_fields_and_verdicts(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "campos desconocidos, que ningún conjunto trae: Imagen" in out
     assert f"  {name}: no salta (FN: simula T1003.001)" in out
+
+
+def test_spark_finds_the_same_alerts_as_duckdb(results):
+    """El SQL de Spark de las mismas reglas da las mismas alertas que el de DuckDB."""
+    from taller import hunt
+
+    root = sigma.rules_dir()
+    paths = [root / rule["path"] for rule in results["rules"]]
+    conversions = sigma.convert_all(root, paths)
+    entries = sigma.cached_hosts()
+    spark = hunt.spark_session("taller-sigma-prueba")
+    try:
+        evaluation = sigma.evaluate_spark(spark, conversions, sigma.events_table(entries))
+    finally:
+        spark.stop()
+    assert evaluation.errors == {}
+    expected = {
+        rule["path"]: rule["alerts"] for rule in results["rules"] if rule["reason"] is None
+    }
+    assert {path: evaluation.alerts[path] for path in expected} == expected
