@@ -129,7 +129,8 @@ def markdown(results: dict) -> str:
     ]
     blind = [r for r in table if r["TP"] == 0]
     lines += [
-        f"- {technique_link(r['technique'])}: {r['datasets']} conjuntos, "
+        f"- {technique_link(r['technique'])}: {r['datasets']} "
+        + ("conjunto, " if r["datasets"] == 1 else "conjuntos, ")
         + (
             "ninguna regla con esa etiqueta"
             if not r["rules"]
