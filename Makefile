@@ -27,6 +27,11 @@ MIRROR := $(shell $(PYTHON) tests/mirror.py 2>/dev/null)
 ifneq ($(MIRROR),)
 export TALLER_BASE_URL ?= $(MIRROR)
 endif
+# Lo mismo para las reglas Sigma de SigmaHQ (taller.sigma): de la copia local.
+SIGMA_RULES := $(shell $(PYTHON) tests/mirror.py sigma 2>/dev/null)
+ifneq ($(SIGMA_RULES),)
+export TALLER_SIGMA_URL ?= $(SIGMA_RULES)
+endif
 
 .DEFAULT_GOAL := help
 .PHONY: help book book-only test test-fast check format lab datasets bench links \

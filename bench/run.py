@@ -12,13 +12,17 @@ Imprime tablas en Markdown con:
    sobre el conjunto más grande de las lecciones (con bench/bench_loader.py);
 2b. la caza del cuaderno 09 sobre el corpus con DuckDB, Spark local y un bucle
    de pandas (con bench/bench_hunt.py): tiempo, memoria y veces más rápido;
+2c. todas las reglas de SigmaHQ para Windows contra todos los conjuntos de
+   equipo Windows de la caché, con DuckDB y Spark local (bench/bench_sigma.py):
+   conversión y consultas por separado, reglas por segundo y memoria;
 3. la construcción del sitio en frío (carpeta de salida nueva) y en caliente;
 4. `make datasets` en frío (caché vacía) y en caliente, contra un espejo HTTP
    local (127.0.0.1) que sirve ../shared/security-datasets.
 
 Uso, desde la raíz del repositorio:
 
-    .venv/bin/python bench/run.py [--solo cuadernos,cargador,caza,sitio,datos] [--repeticiones N]
+    .venv/bin/python bench/run.py [--solo cuadernos,cargador,caza,sigma,sitio,datos]
+        [--repeticiones N]
 """
 
 import argparse
@@ -43,7 +47,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tests"))
 from mirror import MIRROR  # noqa: E402  (tests/mirror.py: el único sitio que dice dónde está)
 
-SECTIONS = ("cuadernos", "cargador", "caza", "sitio", "datos")
+SECTIONS = ("cuadernos", "cargador", "caza", "sigma", "sitio", "datos")
 SAMPLE_EVERY = 0.05  # segundos entre dos muestras de memoria
 
 
@@ -443,6 +447,42 @@ def bench_hunt() -> str:
     return "\n".join(lines)
 
 
+def bench_sigma() -> str:
+    """Reglas de SigmaHQ × conjuntos de Windows de la caché, con DuckDB y Spark local.
+
+    Cada motor en su proceso (memoria máxima con la JVM). La tabla de eventos se
+    prepara una vez y se guarda en la caché: su tiempo se da aparte. Objetivo
+    con DuckDB: 60 s y 1 GiB como mucho (conversión y consultas).
+    """
+    env = dict(os.environ)
+    sigma_rules = REPO.parent / "shared" / "sigma"
+    if "TALLER_SIGMA_URL" not in env and (sigma_rules / "rules").is_dir():
+        env["TALLER_SIGMA_URL"] = str(sigma_rules)
+    lines = [
+        "## Reglas de SigmaHQ en los conjuntos de Windows",
+        "",
+        "| Motor | Reglas (convertidas) | Conjuntos | Conversión (s) | Consultas (s) "
+        "| Reglas/s | Tabla de eventos (s) | Memoria máxima (MiB) | Saltan |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for engine in ("duckdb", "spark"):
+        progress(f"Reglas Sigma con {engine}…")
+        _, peak, result = run_measured(
+            [str(BIN / "python"), "bench/bench_sigma.py", engine], env=env
+        )
+        check(result, f"las reglas Sigma con {engine}")
+        found = json.loads(result.stdout.strip().splitlines()[-1])
+        total = found["conversion"] + found["query"]
+        figures = (
+            f"{found['rules']} ({found['converted']}) | {found['datasets']} "
+            f"| {found['conversion']:.1f} | {found['query']:.1f} "
+            f"| {found['converted'] / total:.0f} | {found['table']:.1f} | {mib(peak)} "
+            f"| {found['fired']}"
+        )
+        lines.append(f"| {engine} | {figures.replace('.', ',')} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Mide tiempos y memoria del taller (no es una prueba)."
@@ -471,6 +511,7 @@ def main() -> int:
         "cuadernos": bench_notebooks,
         "cargador": lambda: bench_loader(args.repeticiones),
         "caza": bench_hunt,
+        "sigma": bench_sigma,
         "sitio": bench_site,
         "datos": bench_datasets,
     }

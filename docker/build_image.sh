@@ -60,6 +60,28 @@ FIN
   sleep 1
 done
 
+# Las reglas Sigma (cuaderno 10): la copia local de SigmaHQ, empaquetada con la
+# forma del archivo de upstream y servida también en 127.0.0.1; sin copia
+# local, la construcción las toma de upstream.
+sigma_arg=()
+sigma_dir="$("$python" tests/mirror.py sigma)"
+if [ -n "$sigma_dir" ]; then
+  sigma_port=$((port + 1))
+  sigma_served="$(mktemp -d)"
+  tar -czf "$sigma_served/sigma.tar.gz" -C "$(dirname "$sigma_dir")" \
+    --transform "s|^$(basename "$sigma_dir")|sigma|" \
+    "$(basename "$sigma_dir")/LICENSE" "$(basename "$sigma_dir")/rules/windows"
+  "$python" -m http.server --bind 127.0.0.1 --directory "$sigma_served" "$sigma_port" \
+    > test-artifacts/reglas-sigma.log 2>&1 &
+  sigma_server=$!
+  trap 'kill "$mirror" "$sigma_server" 2>/dev/null || true; rm -rf "$sigma_served"' EXIT
+  sigma_arg=(--build-arg "TALLER_SIGMA_URL=http://127.0.0.1:$sigma_port/sigma.tar.gz")
+  until "$python" -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
+    "http://127.0.0.1:$sigma_port/sigma.tar.gz" 2>/dev/null; do
+    sleep 1
+  done
+fi
+
 # `buildah bud --volume` monta en todos los pasos RUN y crea el punto de montaje
 # si no existe, que quedaría en la imagen (un archivo vacío en la primera capa).
 # Por eso se monta una carpeta con solo las autoridades sobre /mnt, que la base
@@ -67,7 +89,7 @@ done
 ca=()
 if [ -n "${PIP_CERT:-}" ]; then
   ca_dir="$(mktemp -d)"
-  trap 'kill "$mirror" 2>/dev/null || true; rm -rf "$ca_dir"' EXIT
+  trap 'kill "$mirror" ${sigma_server:-} 2>/dev/null || true; rm -rf "$ca_dir" ${sigma_served:-}' EXIT
   cp "$PIP_CERT" "$ca_dir/pip-ca.pem"
   chmod 755 "$ca_dir"
   chmod 644 "$ca_dir/pip-ca.pem"
@@ -76,7 +98,7 @@ fi
 
 echo "== buildah bud → $image"
 buildah bud --isolation chroot --format docker --layers --pull-never \
-  "${ca[@]}" \
+  "${ca[@]}" "${sigma_arg[@]}" \
   --build-arg "TALLER_BASE_URL=http://127.0.0.1:$port/" \
   --build-arg "VERSION=$version" \
   -f docker/Dockerfile -t "$image" .

@@ -49,6 +49,8 @@ HUNT = "corpus"
 # Carpeta de las copias Parquet de los archivos propios (`taller.road`): una
 # subcarpeta por huella SHA-256 del contenido, con su manifiesto.
 OWN = "propios"
+# Carpeta de las reglas Sigma y de su evaluación (`taller.sigma`).
+SIGMA = "sigma"
 
 
 def notice(message: str) -> None:
@@ -375,7 +377,7 @@ def survey(root: Path, entries) -> Survey:
                 inside(child, extracted[child])
             elif child in ancestors and child.is_dir() and not child.is_symlink():
                 walk(child)
-            elif folder == root and child.name in ("README.md", OTHERS, HUNT, OWN):
+            elif folder == root and child.name in ("README.md", OTHERS, HUNT, OWN, SIGMA):
                 continue
             else:
                 found.orphans.append(child)

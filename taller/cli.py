@@ -1,5 +1,5 @@
 """Línea de comandos: ``taller`` o ``python -m taller`` con ``listar | descargar | verificar | ruta
-| servir | comprobar``.
+| servir | comprobar | sigma``.
 
 Pensada para el alumno y para el instructor que prepara un aula sin conexión:
 todo lo que imprime está en español, los errores se explican sin trazas de
@@ -9,68 +9,11 @@ Python y el código de salida es distinto de cero si algo falla, para que
 
 import argparse
 import os
-import re
 import sys
 
 from taller import catalog, serve  # serve no pesa: de él salen los valores de `servir`
 from taller.errors import TallerError
-
-# argparse solo habla inglés: cada mensaje de error suyo se traduce entero.
-_ARGPARSE_MESSAGES = (
-    (r"the following arguments are required: (.*)", r"faltan argumentos obligatorios: \1"),
-    (r"unrecognized arguments: (.*)", r"argumentos no reconocidos: \1"),
-    (r"ambiguous option: (\S+) could match (.*)", r"opción ambigua: \1 puede ser \2"),
-    (r"ignored explicit argument (.*)", r"sobra el valor \1: esta opción no lleva ninguno"),
-    (r"expected one argument", "necesita un valor"),
-    (r"expected at most one argument", "admite como mucho un valor"),
-    (r"expected at least one argument", "necesita al menos un valor"),
-    (r"not allowed with argument (.*)", r"no se puede usar junto con \1"),
-    (r"one of the arguments (.*) is required", r"hace falta uno de estos argumentos: \1"),
-    (r"invalid int value: (.*)", r"valor no válido: \1 (debe ser un número entero)"),
-    (r"invalid float value: (.*)", r"valor no válido: \1 (debe ser un número)"),
-    (r"invalid \S+ value: (.*)", r"valor no válido: \1"),
-    (r"invalid choice: (.*) \(choose from (.*)\)", r"opción no válida: \1 (elija entre \2)"),
-    (r"unexpected option string: (.*)", r"opción inesperada: \1"),
-)
-
-
-def translate_argparse(message: str) -> str:
-    """Un mensaje de error de argparse, en español (o tal cual si no se conoce)."""
-    argument = re.fullmatch(r"argument (.+?): (.*)", message, flags=re.DOTALL)
-    if argument:
-        return f"argumento {argument[1]}: {translate_argparse(argument[2])}"
-    for english, spanish in _ARGPARSE_MESSAGES:
-        if re.fullmatch(english, message, flags=re.DOTALL):
-            return re.sub(english, spanish, message, count=1, flags=re.DOTALL)
-    return message
-
-
-class UsageError(Exception):
-    """Una orden mal escrita: se muestra su uso y se sale con el código 2."""
-
-    def __init__(self, parser: argparse.ArgumentParser, message: str):
-        super().__init__(message)
-        self.parser = parser
-
-
-class _Formatter(argparse.HelpFormatter):
-    def __init__(self, prog):
-        super().__init__(prog, max_help_position=30)
-
-    def add_usage(self, usage, actions, groups, prefix=None):
-        super().add_usage(usage, actions, groups, "uso: " if prefix is None else prefix)
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, **kwargs):
-        super().__init__(formatter_class=_Formatter, add_help=False, **kwargs)
-        self._positionals.title = "argumentos"
-        self._optionals.title = "opciones"
-        self.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
-
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        self.exit(2, f"Error: {translate_argparse(message)}\n")
+from taller.spanish_argparse import Parser, UsageError
 
 
 def _size(count: int | None) -> str:
@@ -291,8 +234,9 @@ def _corpus_help() -> str:
 def build_parser(prog: str = "python -m taller") -> argparse.ArgumentParser:
     """Las opciones y subórdenes; `prog` es el nombre con que se llamó al programa."""
     from taller import __version__
+    from taller.sigma import command as sigma_command  # pySigma se importa al usarla
 
-    parser = _Parser(
+    parser = Parser(
         prog=prog,
         description="Catálogo, descarga verificada y ubicación de los conjuntos de datos "
         "del taller (Security-Datasets, OTRF).",
@@ -307,7 +251,7 @@ def build_parser(prog: str = "python -m taller") -> argparse.ArgumentParser:
         help="muestra la versión del paquete y termina",
     )
     orders = parser.add_subparsers(
-        title="órdenes", metavar="ORDEN", required=True, parser_class=_Parser
+        title="órdenes", metavar="ORDEN", required=True, parser_class=Parser
     )
 
     listing = orders.add_parser("listar", help="muestra el catálogo (y qué hay en la caché)")
@@ -363,6 +307,8 @@ def build_parser(prog: str = "python -m taller") -> argparse.ArgumentParser:
         help="puerto (por defecto, %(default)s; 0 elige uno libre)",
     )
     serving.set_defaults(run=_serve)
+
+    sigma_command.add_parser(orders)
 
     environment = orders.add_parser(
         "comprobar", help="comprueba el entorno: Python, paquetes, datos, Java y memoria"

@@ -16,6 +16,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 MIRROR = Path(os.environ.get("TALLER_MIRROR") or REPO.parent / "shared" / "security-datasets")
+# Las reglas Sigma de SigmaHQ (taller.sigma), con la forma de upstream.
+SIGMA = Path(os.environ.get("TALLER_SIGMA_MIRROR") or REPO.parent / "shared" / "sigma")
 
 
 def local_mirror() -> Path | None:
@@ -23,8 +25,16 @@ def local_mirror() -> Path | None:
     return MIRROR.resolve() if (MIRROR / "datasets").is_dir() else None
 
 
+def local_sigma() -> Path | None:
+    """La carpeta de las reglas Sigma si existe y tiene ``rules/windows``; si no, None."""
+    return SIGMA.resolve() if (SIGMA / "rules" / "windows").is_dir() else None
+
+
 if __name__ == "__main__":
-    # Para el Makefile: imprime la ruta del espejo, o nada si no hay.
-    found = local_mirror()
+    import sys
+
+    # Para el Makefile: imprime la ruta del espejo (o de las reglas Sigma con
+    # el argumento «sigma»), o nada si no hay.
+    found = local_sigma() if sys.argv[1:] == ["sigma"] else local_mirror()
     if found:
         print(found)
