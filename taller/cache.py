@@ -49,8 +49,7 @@ HUNT = "corpus"
 # Carpeta de las copias Parquet de los archivos propios (`taller.road`): una
 # subcarpeta por huella SHA-256 del contenido, con su manifiesto.
 OWN = "propios"
-# Carpeta de las reglas Sigma y de su evaluación (`taller.sigma`).
-SIGMA = "sigma"
+SIGMA = "sigma"  # las reglas Sigma y su evaluación (`taller.sigma`)
 
 
 def notice(message: str) -> None:

@@ -8,6 +8,7 @@ DuckDB. Ningún mensaje la revela.
 from functools import cache
 
 from taller.exercises import exercise
+from taller.exercises.answers import INTEGER
 
 CONDITION = "    condition: selection\n"
 FILTERS = (
@@ -46,33 +47,27 @@ def _true_positives() -> tuple[int, int]:
     return len(hits), sum(alerts[name] for name in hits)
 
 
-def _number(answer) -> int | None:
-    if isinstance(answer, bool):
-        return None
-    try:
-        value = int(answer)
-    except (TypeError, ValueError):
-        return None
-    return value if value == answer else None
-
-
-@exercise("10.1")
-def _(answer):
+@exercise(
+    "10.1",
+    INTEGER,
+    hints=(
+        "El filtro nuevo es otro bloque de la sección detection, con el mismo "
+        "prefijo que el de wmiprvse.exe, para que la condición lo recoja.",
+        "Copie el bloque filter_main_wmi con otro nombre y otro programa, "
+        "mida la regla con measure y lea la casilla TP (conjuntos, no "
+        "alertas).",
+    ),
+)
+def _(value):
     expected, alerts = _true_positives()
-    given = _number(answer)
-    if given == expected:
+    if value == expected:
         return True, (
             "El filtro de svchost.exe no cuesta ningún acierto: las herramientas de "
             "volcado no se disfrazan de ese proceso en el corpus."
         )
-    if given is None:
-        return False, "Pista: guarde en answer un número entero (row(...)['TP'])."
-    if given == alerts:
-        return False, "Pista: ha contado alertas; la casilla TP cuenta conjuntos."
-    return False, (
-        "Pista: añada el bloque filter_main_svchost antes de la condición, deje "
-        "«selection and not 1 of filter_main_*» y lea la fila TP de measure."
-    )
+    if value == alerts:
+        return False, "Ha contado alertas; la casilla TP cuenta conjuntos."
+    return False, None
 
 
 # Respuestas equivocadas verosímiles (tests/test_exercises.py): las alertas en
