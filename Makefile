@@ -34,7 +34,7 @@ export TALLER_SIGMA_URL ?= $(SIGMA_RULES)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help book book-only test test-fast check format lab datasets bench links \
+.PHONY: help book book-only test test-fast check format lab datasets datasets-windows bench links \
 	system-check python-check venv clean docker-build docker-run
 
 help:
@@ -44,6 +44,7 @@ help:
 	@echo "Para mantenerlo:"
 	@echo "  make book          construye el sitio estático en _build/html/"
 	@echo "  make test          ejecuta todas las pruebas (incluye make check)"
+	@echo "  make datasets-windows  descarga los conjuntos de equipo Windows (página de Sigma)"
 	@echo "  make test-fast     solo las pruebas rápidas (capa unit): sin datos ni red, < 30 s"
 	@echo "  make check         revisa el código con ruff (errores y formato)"
 	@echo "  make format        formatea el código y arregla lo que ruff sabe arreglar"
@@ -101,6 +102,13 @@ datasets: $(RUNTIME)
 	$(BIN)/python -m taller descargar --todos
 	$(BIN)/python -m taller descargar --corpus
 
+# Todos los conjuntos de equipo Windows del catálogo (unos 54 MB comprimidos):
+# la página de reglas Sigma del libro evalúa las reglas en todos los que haya
+# en la caché y nombra los que falten. Un espejo parcial no los tiene todos: lo
+# que no se pueda descargar se avisa y no para la construcción («-»).
+datasets-windows: $(RUNTIME)
+	-$(BIN)/python -m taller descargar --windows
+
 # La interfaz en español (jupyterlab/install_settings.py) y los cuadernos.
 lab: $(RUNTIME)
 	$(BIN)/python jupyterlab/install_settings.py
@@ -109,7 +117,7 @@ lab: $(RUNTIME)
 
 # --- Para mantenerlo ------------------------------------------------------------
 
-book: $(DEV) book-only
+book: $(DEV) datasets-windows book-only
 	@echo "Sitio listo: abra $(CURDIR)/_build/html/index.html"
 
 # El sitio sin comprobar el entorno, con el jupyter-book de BIN; las pruebas
@@ -117,7 +125,7 @@ book: $(DEV) book-only
 book-only:
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS) $(if $(BOOK_OUTPUT),--path-output $(BOOK_OUTPUT))
 
-test: $(DEV) system-check check datasets
+test: $(DEV) system-check check datasets datasets-windows
 	$(BIN)/python -m pytest
 
 # La capa unit (tests/conftest.py): sin espejo, sin red y sin programas del sistema.

@@ -65,16 +65,20 @@ def _list(args) -> int:
 def _download(args) -> int:
     from taller import cache, download
 
-    if bool(args.nombres) + args.todos + args.corpus != 1:
+    if bool(args.nombres) + args.todos + args.corpus + args.windows != 1:
         raise UsageError(
             args.parser,
-            "indique uno o varios conjuntos, o bien --todos, o bien "
-            "--corpus (solo una de las tres cosas).",
+            "indique uno o varios conjuntos, o bien --todos, --corpus o "
+            "--windows (solo una de esas cosas).",
         )
     failures = 0
     entries = catalog.selection() if args.todos else []
     if args.corpus:
         entries = catalog.corpus()
+    if args.windows:
+        from taller.sigma.events import windows_hosts
+
+        entries = windows_hosts()
     for name in args.nombres:
         found = catalog.matching(name)
         if not found:
@@ -278,6 +282,11 @@ def build_parser(prog: str = "python -m taller") -> argparse.ArgumentParser:
         "--corpus",
         action="store_true",
         help=_corpus_help(),
+    )
+    fetching.add_argument(
+        "--windows",
+        action="store_true",
+        help="todos los de equipo Windows (la página de reglas Sigma los evalúa)",
     )
     fetching.set_defaults(run=_download, parser=fetching)
 

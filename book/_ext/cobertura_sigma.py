@@ -89,6 +89,16 @@ def markdown(results: dict) -> str:
         f"**{len(fired)}** saltan en al menos uno. {len(missing)} reglas usan algún campo "
         "que ningún conjunto trae (nunca coincide).",
         "",
+    ]
+    absent = sorted({entry.name for entry in sigma.windows_hosts()} - set(datasets))
+    if absent:
+        lines += [
+            f"No se evaluaron {len(absent)} conjuntos de equipo Windows del catálogo que no "
+            "estaban en la caché al construir la página (`make datasets-windows` los "
+            "descarga): " + ", ".join(f"`{name}`" for name in absent) + ".",
+            "",
+        ]
+    lines += [
         f"Conversión: {number(results['seconds']['conversion'], 1)} s; consultas en DuckDB: "
         f"{number(results['seconds']['query'], 1)} s (medido al construir esta página).",
         "",
