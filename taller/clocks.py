@@ -93,24 +93,24 @@ def _local_time(df: pd.DataFrame) -> pd.Series:
     return column.astype("datetime64[ns]")
 
 
-def _received_time(df: pd.DataFrame) -> pd.Series:
-    """``@timestamp`` en UTC (``NaT`` si falta)."""
-    if "@timestamp" not in df:
+def _utc_column(df: pd.DataFrame, name: str) -> pd.Series:
+    """La columna de fechas `name` en UTC, con resolución de nanosegundos (``NaT`` si falta)."""
+    if name not in df:
         return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
-    column = df["@timestamp"]
+    column = df[name]
     if not pd.api.types.is_datetime64_any_dtype(column) or column.dt.tz is None:
         column = pd.to_datetime(column, utc=True, format="ISO8601", errors="coerce")
     return column.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+
+
+def _received_time(df: pd.DataFrame) -> pd.Series:
+    """``@timestamp``: la marca de tiempo de recepción."""
+    return _utc_column(df, "@timestamp")
 
 
 def _generated_time(df: pd.DataFrame) -> pd.Series:
-    """``TimeGenerated`` de Log Analytics (la hora del evento en UTC; ``NaT`` si falta)."""
-    if "TimeGenerated" not in df:
-        return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
-    column = df["TimeGenerated"]
-    if not pd.api.types.is_datetime64_any_dtype(column) or column.dt.tz is None:
-        column = pd.to_datetime(column, utc=True, format="ISO8601", errors="coerce")
-    return column.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    """``TimeGenerated`` de Log Analytics: la hora del evento en UTC."""
+    return _utc_column(df, "TimeGenerated")
 
 
 def _rounded_median(differences: pd.Series, hosts: pd.Series) -> pd.Series:
