@@ -51,7 +51,7 @@ def container_path(text):
 
 def compose_up():
     trabajo = WORKTREE / "trabajo"
-    trabajo.mkdir()  # Docker creates a missing bind source as root
+    trabajo.mkdir()  # Docker crea como root el origen de un montaje que falta
     os.chown(trabajo, 0, 0)
     (script,) = yaml.safe_load((WORKTREE / "docker" / "compose.yaml").read_text())["services"][
         "permisos-trabajo"

@@ -90,7 +90,7 @@ OPEN, CLOSE = "\x01", "\x02"
 
 @dataclass(frozen=True)
 class Line:
-    where: str  # "book/intro.md:12" or "notebooks/01_numpy.ipynb, celda 3, línea 2"
+    where: str  # "book/intro.md:12" o "notebooks/01_numpy.ipynb, celda 3, línea 2"
     text: str  # la prosa en español de esa línea
     foreign: str = ""  # el texto en cursiva o entre comillas de esa línea: en español o en inglés
 

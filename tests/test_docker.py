@@ -309,7 +309,7 @@ def test_notebooks_import_taller_and_find_the_data_baked_into_the_image():
         for i, (keyword, arguments) in enumerate(sequence)
         if keyword == "RUN" and "descargar --todos" in arguments
     )
-    assert "descargar --corpus" in sequence[fetch][1]  # notebook 09 offline too
+    assert "descargar --corpus" in sequence[fetch][1]  # también el cuaderno 09, sin conexión
     workdirs = [arguments for keyword, arguments in sequence[:fetch] if keyword == "WORKDIR"]
     assert workdirs[-1] == repo
     assert any(
