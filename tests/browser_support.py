@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 from built_site import REPO, build_site
 
 LOOPBACK = "127.0.0.1"
-# Debian's Chromium (apt-get install chromium): Playwright never downloads a browser.
+# El Chromium de Debian (apt-get install chromium): Playwright nunca descarga un navegador.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -141,7 +141,7 @@ def article_text(site: Path, doc: str) -> str:
     return soup.select_one("article.bd-article").get_text(" ", strip=True)
 
 
-# --- Fixtures (registered in conftest.py) ------------------------------------
+# --- Fixtures (registradas en conftest.py) -----------------------------------
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ def container_path(text):
 
 def compose_up():
     trabajo = WORKTREE / "trabajo"
-    trabajo.mkdir()  # Docker creates a missing bind source as root
+    trabajo.mkdir()  # Docker crea como root el origen de un montaje que falta
     os.chown(trabajo, 0, 0)
     (script,) = yaml.safe_load((WORKTREE / "docker" / "compose.yaml").read_text())["services"][
         "permisos-trabajo"
@@ -96,7 +96,7 @@ def compose_up():
         command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     (STATE / "pid").write_text(str(process.pid))
-    deadline = time.monotonic() + 60  # `up --wait`: until the server answers
+    deadline = time.monotonic() + 60  # `up --wait`: hasta que el servidor responda
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api", timeout=2)
@@ -134,7 +134,7 @@ def compose_exec(args):
         return 0  # el entorno del proyecto ya tiene las herramientas de prueba
     if command[0] == "python":
         command[0] = str(PYTHON)
-    # The image's PYTHONPATH and TALLER_CACHE_DIR.
+    # El PYTHONPATH y el TALLER_CACHE_DIR de la imagen.
     env = dict(
         os.environ, PYTHONPATH=str(WORKTREE), TALLER_CACHE_DIR=os.environ["FAKE_DOCKER_CACHE"]
     )
@@ -171,7 +171,7 @@ def main(argv):
         source, target = argv[1], argv[2]
         target = re.sub(rf"^{CONTAINER}:", "", target)
         target = Path(container_path(target))
-        if not (target.exists() and target.samefile(source)):  # here, the same folder
+        if not (target.exists() and target.samefile(source)):  # aquí, la misma carpeta
             shutil.copyfile(source, target)
         return 0
     if argv[:2] == ["network", "disconnect"]:

@@ -1,9 +1,10 @@
-"""The official solutions of the exercises, written in Markdown cells.
+"""Las soluciones oficiales de los ejercicios, escritas en celdas Markdown.
 
-A solution is a Markdown cell right after an exercise's answer and check
-cells, folded in an HTML ``<details>`` element, which JupyterLab, Colab,
-VS Code, GitHub and the site all render as a closed box («Mostrar la
-solución»). «Ejecutar todas las celdas» renders it but cannot run it::
+Una solución es una celda Markdown situada justo después de las celdas de
+respuesta y de comprobación de un ejercicio, plegada en un elemento HTML
+``<details>``, que JupyterLab, Colab, VS Code, GitHub y el sitio muestran como
+una caja cerrada («Mostrar la solución»). «Ejecutar todas las celdas» la
+muestra, pero no puede ejecutarla::
 
     <details>
     <summary>Mostrar la solución</summary>
@@ -16,18 +17,19 @@ solución»). «Ejecutar todas las celdas» renders it but cannot run it::
     **Salida:**
 
     ```text
-    …what the code above prints…
+    …lo que imprime el código de arriba…
     ```
 
     </details>
 
-The «Salida» block is generated, never typed: ``python tests/solutions.py
-notebooks/NN_x.ipynb`` executes the notebook in a real kernel with every
-solution's code injected after its cell (each one alone: whatever it binds is
-undone before the next cell runs, so a solution cannot lean on another one)
-and writes what each printed. ``tests/test_exercises.py`` runs the same
-execution and fails if a «Salida» differs from what the code prints today, or
-if a registered check refuses the official ``answer``.
+El bloque «Salida» se genera, nunca se escribe a mano: ``python tests/solutions.py
+notebooks/NN_x.ipynb`` ejecuta el cuaderno en un núcleo real con el código de
+cada solución inyectado después de su celda (cada una sola: lo que asigna se
+deshace antes de que se ejecute la celda siguiente, así que una solución no
+puede apoyarse en otra) y escribe lo que imprimió cada una.
+``tests/test_exercises.py`` hace la misma ejecución y falla si un bloque
+«Salida» difiere de lo que el código imprime hoy, o si una comprobación
+registrada rechaza la ``answer`` oficial.
 """
 
 import json
@@ -51,7 +53,7 @@ MARK = "@@SALIDA "
 
 
 def solution_markdown(code: str, output: str | None) -> str:
-    """The Markdown cell of a solution: its code and, if it prints, its output."""
+    """La celda Markdown de una solución: su código y, si imprime, su salida."""
     text = f"<details>\n<summary>{SUMMARY}</summary>\n\n```python\n{code.strip()}\n```\n"
     if output:
         text += f"\n**Salida:**\n\n```text\n{output}\n```\n"
@@ -59,7 +61,7 @@ def solution_markdown(code: str, output: str | None) -> str:
 
 
 def parse(source: str):
-    """(code, output or None) of a solution cell, or None if it is not one."""
+    """(código, salida o None) de una celda de solución, o None si no lo es."""
     match = SOLUTION.match(source)
     if not match:
         return None
@@ -67,7 +69,7 @@ def parse(source: str):
 
 
 def solutions(nb):
-    """[(cell index, exercise key, code, output)] of every solution in the notebook."""
+    """[(índice de celda, clave del ejercicio, código, salida)] de cada solución del cuaderno."""
     found, key = [], None
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown":
@@ -84,9 +86,9 @@ def solutions(nb):
     return found
 
 
-# Before each solution: remember what every name is bound to. After it (and
-# after the probe that judges its `answer`): forget what it bound, so that the
-# next solution runs with only what the notebook's own cells defined.
+# Antes de cada solución: recordar a qué está ligado cada nombre. Después (y
+# después de la sonda que juzga su `answer`): olvidar lo que ligó, para que la
+# siguiente solución se ejecute solo con lo que definieron las celdas del cuaderno.
 SAVE = "_solution_saved = {k: v for k, v in globals().items() if not k.startswith('_')}"
 RESTORE = """
 for _name in [n for n in globals() if not n.startswith("_")]:
@@ -98,7 +100,7 @@ del _solution_saved, _name
 
 
 def output_text(cell) -> str:
-    """What a code cell showed, as text: streams, results and a note for each figure."""
+    """Lo que mostró una celda de código, como texto: flujos, resultados y una nota por figura."""
     parts = []
     for output in cell.get("outputs", []):
         if output.output_type == "stream":
@@ -116,10 +118,11 @@ def output_text(cell) -> str:
 
 
 def execute(path: Path, probe=None):
-    """Execute the notebook with every solution injected; {index: (key, output, probe output)}.
+    """Ejecuta el cuaderno con cada solución inyectada; {índice: (clave, salida, sonda)}.
 
-    `probe(key)` returns the source of a cell run right after a solution's code
-    (in the same namespace, before it is undone), e.g. to judge `answer`."""
+    `probe(key)` devuelve el código de una celda que se ejecuta justo después del
+    código de una solución (en el mismo espacio de nombres, antes de deshacerlo),
+    p. ej. para juzgar `answer`."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
@@ -147,7 +150,7 @@ def execute(path: Path, probe=None):
 
 
 def write_outputs(path: Path) -> int:
-    """Rewrite every «Salida» block of the notebook from a fresh execution."""
+    """Reescribe cada bloque «Salida» del cuaderno a partir de una ejecución nueva."""
     results = execute(path)
     nb = nbformat.read(path, as_version=4)
     changed = 0

@@ -90,7 +90,7 @@ OPEN, CLOSE = "\x01", "\x02"
 
 @dataclass(frozen=True)
 class Line:
-    where: str  # "book/intro.md:12" or "notebooks/01_numpy.ipynb, celda 3, línea 2"
+    where: str  # "book/intro.md:12" o "notebooks/01_numpy.ipynb, celda 3, línea 2"
     text: str  # la prosa en español de esa línea
     foreign: str = ""  # el texto en cursiva o entre comillas de esa línea: en español o en inglés
 
@@ -132,10 +132,10 @@ def markdown_prose(source: str):
     source = COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
     lines = source.split("\n")
     start = 0
-    if lines and lines[0].strip() == "---":  # front matter
+    if lines and lines[0].strip() == "---":  # metadatos iniciales (front matter)
         end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
         start = end + 1
-    stack = []  # open fences: [marker, body is prose, still reading options]
+    stack = []  # bloques abiertos: [marcador, el cuerpo es prosa, aún se leen opciones]
     in_math = False
     for number, line in enumerate(lines[start:], start=start + 1):
         stripped = line.strip()
@@ -166,7 +166,7 @@ def markdown_prose(source: str):
                     yield number, clean_inline(argument)
                 continue
         if stack and not stack[-1][1]:
-            continue  # code, math, mermaid...: not prose
+            continue  # código, fórmulas, mermaid...: no es prosa
         if stack and stack[-1][2]:
             option = OPTION.match(line)
             if option:
@@ -294,8 +294,8 @@ def prose_lines():
                     cell.source,
                     lambda n, i=index, relative=relative: f"{relative}, celda {i}, línea {n}",
                 )
-                # A solution (tests/solutions.py) is Python inside a Markdown cell:
-                # its comments are prose the learner reads, like a code cell's.
+                # Una solución (tests/solutions.py) es Python dentro de una celda Markdown:
+                # sus comentarios son prosa que lee quien aprende, como los de una celda de código.
                 solution = parse_solution(cell.source)
                 if solution:
                     yield from comment_lines(

@@ -150,7 +150,7 @@ ENGLISH_LEFTOVERS = {
 def test_interface_accessible_names_are_spanish(site, doc):
     """Lo que anuncia un lector de pantalla (aria-label, title, alt) y los botones del tema."""
     page = soup(site, doc)
-    for hidden in page.select(".onlyprint"):  # only printed, never shown nor read aloud
+    for hidden in page.select(".onlyprint"):  # solo impreso: ni se ve ni se lee en voz alta
         hidden.decompose()
     lines = []
     for tag in page.find_all(True):
@@ -159,7 +159,7 @@ def test_interface_accessible_names_are_spanish(site, doc):
             in_article = tag.name == "img" and tag.find_parent("article") is not None
             if (
                 isinstance(value, str) and value.strip() and not in_article
-            ):  # article images: see above
+            ):  # imágenes del artículo: véase arriba
                 lines.append(Line(f"<{tag.name} {attribute}>", value))
     for label in page.select(".btn__text-container, .prev-next-subtitle, summary"):
         lines.append(

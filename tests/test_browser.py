@@ -110,7 +110,8 @@ def test_search_finds_the_pages_that_contain_the_term(open_page, site, site_url,
         "links => links.map(a => a.href)"
     )
     found = {doc_of(urljoin(page.url, href), site_url) for href in hrefs}
-    # One result per page, plus one per glossary term that matches (same page, new anchor).
+    # Un resultado por página, más uno por cada término del glosario que coincide (misma
+    # página, otra ancla).
     assert f" {len(hrefs)} " in summary.inner_text()
     assert expected <= found, f"La búsqueda de «{term}» no encuentra: {sorted(expected - found)}"
     unrelated = {doc for doc in found if term.lower() not in article_text(site, doc).lower()}

@@ -61,7 +61,7 @@ def test_site_base_url_is_the_pages_url():
 
 def test_launch_buttons_open_this_repository_in_jupyterlab_on_mybinder():
     buttons = CONFIG["launch_buttons"]
-    # Jupyter Book builds <binderhub_url>/v2/gh/<owner>/<repo>/<branch> from `repository`.
+    # Jupyter Book construye <binderhub_url>/v2/gh/<owner>/<repo>/<branch> con `repository`.
     assert buttons["binderhub_url"].rstrip("/") == "https://mybinder.org"
     assert buttons["notebook_interface"] == "jupyterlab"
     assert CONFIG["html"]["use_repository_button"] is True
@@ -114,7 +114,7 @@ def test_every_clone_command_clones_the_canonical_repository():
             url = next(word for word in words[2:] if not word.startswith("-"))
             assert url in {REPO_URL, REPO_URL + ".git"}, f"{path.name}:{number + 1}: {url}"
             clones += 1
-            # The usual next line enters the folder git created.
+            # La línea siguiente habitual entra en la carpeta que creó git.
             following = lines[last + 1].strip() if last + 1 < len(lines) else ""
             if following.startswith("cd "):
                 assert following.split()[1] == NAME, f"{path.name}:{last + 2}: {following}"

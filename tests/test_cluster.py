@@ -75,7 +75,7 @@ def start(args, log: Path, env) -> subprocess.Popen:
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
-            start_new_session=True,  # its own process group: stopped as one
+            start_new_session=True,  # su propio grupo de procesos: se detiene entero
         )
 
 

@@ -1,6 +1,6 @@
-"""The Docker image and its compose file, checked without a container engine:
-hadolint, then the Dockerfile's instructions read one by one. The image is
-started and checked for real by .github/workflows/imagen.yml before publishing."""
+"""La imagen Docker y su archivo compose, comprobados sin motor de contenedores:
+hadolint y después las instrucciones del Dockerfile, leídas una a una. El flujo
+.github/workflows/imagen.yml inicia y comprueba la imagen de verdad antes de publicarla."""
 
 import json
 import os
@@ -22,7 +22,7 @@ ROOT_USERS = {"root", "0", "0:0"}
 
 
 def instructions(path=DOCKERFILE):
-    """[(INSTRUCTION, arguments)] with continuation lines joined and comments dropped."""
+    """[(INSTRUCCIÓN, argumentos)] con las líneas de continuación unidas y sin comentarios."""
     result, pending = [], ""
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
@@ -43,7 +43,7 @@ def arguments_of(keyword):
 
 
 def without_flags(arguments):
-    """COPY/HEALTHCHECK arguments without their --flags."""
+    """Los argumentos de COPY/HEALTHCHECK sin sus --opciones."""
     return [word for word in shlex.split(arguments) if not word.startswith("--")]
 
 
@@ -53,8 +53,8 @@ def dockerignore_patterns():
 
 
 def ignored(relative):
-    """Docker's .dockerignore rule, enough for our patterns: the last matching
-    pattern wins, `!` re-includes, a match on a folder covers what is inside."""
+    """La regla de .dockerignore de Docker, suficiente para nuestros patrones: gana el
+    último que coincide, `!` vuelve a incluir y una carpeta cubre lo que contiene."""
 
     def to_regex(pattern):
         regex = ""
@@ -99,10 +99,10 @@ def test_hadolint_is_clean():
 
 
 def test_base_image_is_debian_slim_with_the_python_of_the_notebooks_on_the_ci_debian():
-    """One package manager (pip), in a virtual environment on Debian's own Python:
-    the base (debian:<release>-slim) can be produced on our machines with
-    debootstrap (docker/base_image.sh), so the image .ci/run builds and tests is
-    the recipe imagen.yml publishes."""
+    """Un solo gestor de paquetes (pip), en un entorno virtual sobre el Python de Debian:
+    la base (debian:<release>-slim) se puede producir en nuestros equipos con
+    debootstrap (docker/base_image.sh), así que la imagen que .ci/run construye y
+    prueba es la receta que publica imagen.yml."""
     images = arguments_of("FROM")
     assert len(images) == 1
     found = re.fullmatch(r"debian:(\w+)-slim", images[0])
@@ -115,11 +115,11 @@ def test_base_image_is_debian_slim_with_the_python_of_the_notebooks_on_the_ci_de
     assert image.endswith(f"-{found[1]}"), (
         f"La integración continua usa {image}, la imagen {images[0]}"
     )
-    # The base .ci/run produces locally is that very name and release.
+    # La base que .ci/run produce localmente tiene ese mismo nombre y versión.
     base_script = (REPO / "docker" / "base_image.sh").read_text(encoding="utf-8")
     assert f"image=docker.io/library/{images[0]}" in base_script
     assert f"--variant=minbase {found[1]} " in base_script
-    # Debian's python3.X of the notebooks' version, in a virtual environment.
+    # El python3.X de Debian de la versión de los cuadernos, en un entorno virtual.
     python = "python{}.{}".format(*sys.version_info[:2])
     (apt,) = [a for k, a in instructions() if k == "RUN" and "apt-get install" in a]
     assert python in apt.split() and f"{python}-venv" in apt.split()
@@ -132,16 +132,16 @@ def test_base_image_is_debian_slim_with_the_python_of_the_notebooks_on_the_ci_de
 
 
 def test_pip_certificate_authorities_are_mounted_for_the_build_never_copied():
-    """Behind an intercepting proxy pip needs the machine's CAs: only their path
-    enters as a build argument (empty by default, as on GitHub), the file is
-    mounted by docker/build_image.sh, and nothing copies a certificate in."""
+    """Tras un proxy que intercepta, pip necesita las CA del equipo: solo su ruta
+    entra como argumento de construcción (vacío por omisión, como en GitHub), el
+    archivo lo monta docker/build_image.sh y nada copia un certificado dentro."""
     assert "PIP_CA_BUNDLE=" in arguments_of("ARG")
     (install,) = [a for k, a in instructions() if k == "RUN" and "pip install" in a]
     assert '${PIP_CA_BUNDLE:+--cert "$PIP_CA_BUNDLE"}' in install
     for arguments in arguments_of("COPY") + arguments_of("ADD"):
         assert not re.search(r"\.(pem|crt)\b|cert", arguments), arguments
     build = (REPO / "docker" / "build_image.sh").read_text(encoding="utf-8")
-    # A folder mounted over /mnt, empty in the base: no mount point left behind.
+    # Una carpeta montada sobre /mnt, vacía en la base: no queda ningún punto de montaje.
     assert '--volume "$ca_dir:/mnt:ro" --build-arg PIP_CA_BUNDLE=/mnt/pip-ca.pem' in build
 
 
@@ -171,7 +171,7 @@ def test_java_is_installed_as_root_and_the_user_switched_back():
     ]
     assert len(java) == 1
     assert "openjdk-17-jre-headless" in sequence[java[0]][1].split()
-    # The same Java runtime that Binder installs.
+    # El mismo entorno de ejecución de Java que instala Binder.
     assert "openjdk-17-jre-headless" in (REPO / "binder" / "apt.txt").read_text(encoding="utf-8")
     before = [arguments for keyword, arguments in sequence[: java[0]] if keyword == "USER"]
     after = [arguments for keyword, arguments in sequence[java[0] + 1 :] if keyword == "USER"]
@@ -229,8 +229,8 @@ def test_dockerignore_keeps_out_caches_environments_history_and_data():
 
 
 def test_installs_the_same_requirements_as_binder():
-    """The image pip-installs the repository's requirements.txt (the learner's
-    runtime, the same pins as binder/requirements.txt) and nothing else."""
+    """La imagen instala con pip el requirements.txt del repositorio (el entorno de
+    quien aprende, con las mismas versiones que binder/requirements.txt) y nada más."""
     workdir, copied, installed = Path("/"), {}, []
     for keyword, arguments in instructions():
         if keyword == "WORKDIR":
@@ -239,32 +239,32 @@ def test_installs_the_same_requirements_as_binder():
             *sources, destination = without_flags(arguments)
             for source in sources:
                 target = workdir / destination
-                # A folder's contents go into the destination; a file, inside it.
+                # El contenido de una carpeta va al destino; un archivo, dentro de él.
                 if (destination.endswith("/") or len(sources) > 1) and not source.endswith("/"):
                     target = target / Path(source).name
                 copied[Path(str(target).replace("/./", "/"))] = source
         elif keyword == "RUN" and "pip install" in arguments:
             command = next(part for part in arguments.split("&&") if "pip install" in part)
-            # Without the optional certificate option (see the test above).
+            # Sin la opción opcional del certificado (véase la prueba de arriba).
             command = command.replace('${PIP_CA_BUNDLE:+--cert "$PIP_CA_BUNDLE"}', "")
             words = shlex.split(command)
             flag = next(i for i, word in enumerate(words) if word in {"-r", "--requirement"})
             requirement_file = words[flag + 1]
-            # Nothing installed by name beside the file.
+            # Nada instalado por nombre aparte del archivo.
             names = [
                 word for word in words[words.index("install") + 1 :] if not word.startswith("-")
             ]
             assert names == [requirement_file]
             installed.append(copied[workdir / requirement_file])
     assert installed == ["requirements.txt"]
-    # It stays in the image beside the package: `taller comprobar` (notebook 00)
-    # compares the installed versions with it (taller/environment.py).
+    # Se queda en la imagen junto al paquete: `taller comprobar` (cuaderno 00)
+    # compara con él las versiones instaladas (taller/environment.py).
     package = next(target for target, source in copied.items() if source == "taller/")
     pins = next(target for target, source in copied.items() if source == "requirements.txt")
     assert pins == package.parent / "requirements.txt"  # catalog.REPO_ROOT
     runs = " ".join(a for k, a in instructions() if k == "RUN")
     assert not re.search(r"\brm\b[^&]*requirements\.txt", runs)
-    # binder/requirements.txt is a literal copy of the same pins (tests/test_binder.py).
+    # binder/requirements.txt es una copia literal de las mismas versiones (tests/test_binder.py).
     binder = REPO / "binder" / "requirements.txt"
     assert binder.read_bytes() == (REPO / "requirements.txt").read_bytes()
 
@@ -283,7 +283,7 @@ def test_datasets_are_fetched_at_build_time_from_an_overridable_base_url():
         if keyword == "ARG" and arguments.split("=")[0] == "TALLER_BASE_URL"
     ]
     assert build_args and build_args[0] < fetch[0]
-    # The catalogue and the helper package are in the image before the fetch.
+    # El catálogo y el paquete auxiliar están en la imagen antes de la descarga.
     copied_before = " ".join(
         arguments for keyword, arguments in sequence[: fetch[0]] if keyword == "COPY"
     )
@@ -293,8 +293,8 @@ def test_datasets_are_fetched_at_build_time_from_an_overridable_base_url():
 
 
 def test_notebooks_import_taller_and_find_the_data_baked_into_the_image():
-    """Kernels start in notebooks/: taller must be importable without installing it
-    from GitHub, and its cache must be the folder filled at build time."""
+    """Los núcleos arrancan en notebooks/: taller debe poder importarse sin instalarlo
+    desde GitHub, y su caché debe ser la carpeta llenada al construir la imagen."""
     env = {}
     for arguments in arguments_of("ENV"):
         for pair in shlex.split(arguments):
@@ -309,7 +309,7 @@ def test_notebooks_import_taller_and_find_the_data_baked_into_the_image():
         for i, (keyword, arguments) in enumerate(sequence)
         if keyword == "RUN" and "descargar --todos" in arguments
     )
-    assert "descargar --corpus" in sequence[fetch][1]  # notebook 09 offline too
+    assert "descargar --corpus" in sequence[fetch][1]  # también el cuaderno 09, sin conexión
     workdirs = [arguments for keyword, arguments in sequence[:fetch] if keyword == "WORKDIR"]
     assert workdirs[-1] == repo
     assert any(
@@ -336,7 +336,7 @@ def test_compose_is_valid():
 
 
 def published_image():
-    """ghcr.io/<owner>/<name>, lower case, from the canonical URL in _config.yml."""
+    """ghcr.io/<owner>/<name>, en minúsculas, a partir de la URL canónica de _config.yml."""
     config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
     owner_name = config["repository"]["url"].removeprefix("https://github.com/").lower()
     return f"ghcr.io/{owner_name}"
@@ -366,7 +366,7 @@ def test_compose_fixes_a_work_folder_docker_created_as_root_with_a_minimal_step(
     }
     assert step["image"] == main["image"]
     assert step["volumes"] == main["volumes"]
-    # Root, but without network, read-only and with CHOWN as its only capability.
+    # Root, pero sin red, de solo lectura y con CHOWN como única capacidad.
     assert step["user"] == "0:0"
     assert step["network_mode"] == "none" and step["read_only"] is True
     assert step["cap_drop"] == ["ALL"] and step["cap_add"] == ["CHOWN"]
@@ -389,7 +389,7 @@ def test_the_permission_step_gives_only_an_empty_root_folder_to_jovyan(tmp_path)
     assert (created.stat().st_uid, created.stat().st_gid) == (1000, 100)
     assert "ahora es de jovyan" in result.stdout
 
-    # A folder with the attendee's files is never touched, whoever owns it.
+    # Una carpeta con los archivos del asistente nunca se toca, sea quien sea su dueño.
     used = tmp_path / "con-trabajo"
     used.mkdir()
     (used / "mio.ipynb").write_text("{}", encoding="utf-8")
@@ -414,8 +414,8 @@ def test_readme_docker_section_starts_by_pulling_and_running_the_published_image
     assert re.search(rf"docker run .*{re.escape(published_image())}:latest", command), command
     assert "-p 127.0.0.1:8888:8888" in command
     assert re.search(r"-v \"?\$\{?PWD\}?/trabajo:/home/jovyan/trabajo", command), command
-    assert "mkdir -p trabajo" in command  # not a root-owned folder created by docker run
-    # Building locally is the alternative, further down.
+    assert "mkdir -p trabajo" in command  # no una carpeta de root creada por docker run
+    # Construir localmente es la alternativa, más abajo.
     assert section.index("docker run") < section.index("make docker-build")
 
 
@@ -435,7 +435,7 @@ def test_comments_are_in_spanish(path):
 @pytest.mark.parametrize(
     ("base_url", "passed"),
     [
-        ("/srv/espejo/security-datasets", ""),  # a folder of the host: not inside the build
+        ("/srv/espejo/security-datasets", ""),  # una carpeta del equipo: fuera de la construcción
         ("http://192.168.1.10:8000/", "http://192.168.1.10:8000/"),
     ],
 )

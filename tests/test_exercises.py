@@ -1,28 +1,30 @@
-"""Every exercise self-check accepts the official solution and rejects a plausible mistake.
+"""Cada autocomprobación acepta la solución oficial y rechaza un error verosímil.
 
-Neither the solution nor the expected answer is written here. The pattern:
+Aquí no se escribe ni la solución ni la respuesta esperada. El patrón:
 
-1. **The official answer comes from the notebook.** A solution is a Markdown
-   cell (``tests/solutions.py``): «Ejecutar todas las celdas» cannot run it.
-   For every notebook with solutions, a copy of the notebook is executed top
-   to bottom in a real kernel (nbclient, working folder ``notebooks/``, like
-   nbval), with each solution's code injected as a cell right after its
-   Markdown cell, then one more cell that evaluates
-   ``taller.exercises.evaluate("NN.k", answer)`` on the ``answer`` the
-   solution just computed; what the solution bound is then undone, so each
-   solution runs with only the notebook's own cells before it. So the test
-   proves what the learner sees: the notebook's own solution, run after the
-   notebook's own setup, is accepted, and its «Salida» block is exactly what
-   it prints today (``python tests/solutions.py notebooks/NN_x.ipynb``
-   rewrites the blocks).
-2. **Plausible wrong answers come from the check module.** Each
-   ``taller/exercises/notebookNN.py`` declares, next to its checks, a mapping
-   ``WRONG = {"NN.k": callable}``; the callable takes no argument and returns a
-   list of answers a learner could plausibly give, computed from the data where
-   possible (the unfiltered count, the other host, the column before
-   conversion…). Every one must be rejected, and the rejection message must not
-   contain the official answer (a check never reveals it; answers shorter than
-   three characters are not searched for). Example::
+1. **La respuesta oficial sale del cuaderno.** Una solución es una celda
+   Markdown (``tests/solutions.py``): «Ejecutar todas las celdas» no puede
+   ejecutarla. Para cada cuaderno con soluciones se ejecuta una copia del
+   cuaderno de principio a fin en un núcleo real (nbclient, carpeta de trabajo
+   ``notebooks/``, como nbval), con el código de cada solución inyectado como
+   una celda justo después de su celda Markdown, y después una celda más que
+   evalúa ``taller.exercises.evaluate("NN.k", answer)`` sobre la ``answer``
+   que la solución acaba de calcular; luego se deshace lo que asignó la
+   solución, así que cada una se ejecuta solo con las celdas propias del
+   cuaderno que la preceden. Así la prueba demuestra lo que ve quien aprende:
+   la solución del propio cuaderno, ejecutada después de la preparación del
+   propio cuaderno, se acepta, y su bloque «Salida» es exactamente lo que
+   imprime hoy (``python tests/solutions.py notebooks/NN_x.ipynb`` reescribe
+   los bloques).
+2. **Las respuestas erróneas verosímiles salen del módulo de comprobación.**
+   Cada ``taller/exercises/notebookNN.py`` declara, junto a sus comprobaciones,
+   un diccionario ``WRONG = {"NN.k": callable}``; el invocable no recibe
+   argumentos y devuelve una lista de respuestas que quien aprende podría dar
+   de forma verosímil, calculadas a partir de los datos cuando es posible (el
+   recuento sin filtrar, el otro equipo, la columna antes de la conversión…).
+   Cada una debe rechazarse, y el mensaje de rechazo no debe contener la
+   respuesta oficial (una comprobación nunca la revela; las respuestas de
+   menos de tres caracteres no se buscan). Ejemplo::
 
        @exercise("03.1")
        def _(answer): ...
@@ -31,22 +33,22 @@ Neither the solution nor the expected answer is written here. The pattern:
            "03.1": lambda: [len(_events()), len(_events()) - 1],
        }
 
-   The injected cell calls them in the same kernel, so they see the same data
-   and environment as the notebook.
+   La celda inyectada los llama en el mismo núcleo, así que ven los mismos
+   datos y el mismo entorno que el cuaderno.
 
-To add an exercise: register its check with ``@exercise("NN.k")``, add its
-``WRONG`` entry, write the exercise cells as ``tests/test_notebooks.py``
-describes (answer cell, check cell, solution in a Markdown ``<details>``
-cell whose code computes ``answer``), write its «Salida» with
-``python tests/solutions.py notebooks/NN_x.ipynb`` and run
-``.venv/bin/pytest tests/test_exercises.py -k NN``.
+Para añadir un ejercicio: registre su comprobación con ``@exercise("NN.k")``,
+añada su entrada en ``WRONG``, escriba las celdas del ejercicio como describe
+``tests/test_notebooks.py`` (celda de respuesta, celda de comprobación y
+solución en una celda Markdown ``<details>`` cuyo código calcula ``answer``),
+escriba su «Salida» con ``python tests/solutions.py notebooks/NN_x.ipynb`` y
+ejecute ``.venv/bin/pytest tests/test_exercises.py -k NN``.
 
-The fast test (unit layer) only checks that every registered key has its
-``WRONG`` entry and an exercise in its notebook; the execution test runs in
-the ``notebooks`` layer (it needs the data, and Java for Spark notebooks).
-The rules every check follows (hostile answers, stale or failed answer cells,
-graded hints without code, one vocabulary for types) are tested in
-``tests/test_exercise_rules.py``.
+La prueba rápida (capa unit) solo comprueba que cada clave registrada tenga su
+entrada en ``WRONG`` y un ejercicio en su cuaderno; la prueba de ejecución está
+en la capa ``notebooks`` (necesita los datos, y Java para los cuadernos de
+Spark). Las reglas que sigue cada comprobación (respuestas hostiles, celdas de
+respuesta obsoletas o fallidas, pistas graduadas sin código, un solo
+vocabulario para los tipos) se prueban en ``tests/test_exercise_rules.py``.
 """
 
 import importlib
@@ -79,7 +81,7 @@ WITH_SOLUTIONS = [p for p in NOTEBOOKS if solutions(nbformat.read(p, as_version=
 
 
 def _probe(key):
-    """Source of the cell injected after the solution of `key`."""
+    """Código de la celda inyectada después de la solución de `key`."""
     nn = key.partition(".")[0]
     return f"""
 import importlib as _importlib
@@ -140,7 +142,8 @@ def test_official_solution_accepted_and_wrong_answers_rejected(path):
         for answer, correct, message in found["wrong"]:
             assert not correct, f"{key}: acepta la respuesta equivocada {answer}"
             official = found["official_repr"].strip("'\"")
-            # Short answers (a count of 3) appear in any hint by chance: not checked.
+            # Las respuestas cortas (un recuento de 3) aparecen por azar en cualquier pista:
+            # no se comprueban.
             revealed = len(official) >= 3 and re.search(
                 rf"(?<![\w.]){re.escape(official)}(?!\w)", message
             )

@@ -1,10 +1,11 @@
-"""One glossary (book/glosario.md), readable offline in JupyterLab and on the site.
+"""Un solo glosario (book/glosario.md), legible sin conexión en JupyterLab y en el sitio.
 
-Notebooks link a term to ``glosario.ipynb#term-…``: the notebook generated from
-the glossary page by ``python book/_ext/glosario.py``, plain CommonMark with an
-HTML anchor per term, which JupyterLab renders and scrolls to. The site sends
-the same links to its glossary page (``book/_ext/glosario.py``). Book pages
-link to ``glosario.md#term-…``; the site build (``-W``) rejects a missing one.
+Los cuadernos enlazan un término a ``glosario.ipynb#term-…``: el cuaderno generado a
+partir de la página del glosario con ``python book/_ext/glosario.py``, CommonMark
+simple con un ancla HTML por término, que JupyterLab representa y hasta la que se
+desplaza. El sitio lleva los mismos enlaces a su página del glosario
+(``book/_ext/glosario.py``). Las páginas del libro enlazan a ``glosario.md#term-…``;
+la construcción del sitio (``-W``) rechaza el que falte.
 """
 
 import importlib.util
@@ -27,7 +28,7 @@ def markdown_of(path):
 
 
 def anchors():
-    """The cell ids of the glossary notebook: JupyterLab scrolls to `#cell-id=…`."""
+    """Los identificadores de celda del cuaderno del glosario (JupyterLab va a `#cell-id=…`)."""
     cells = json.loads(glosario.NOTEBOOK.read_text(encoding="utf-8"))["cells"]
     return {cell["id"] for cell in cells if cell["id"].startswith("term-")}
 

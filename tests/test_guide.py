@@ -96,7 +96,7 @@ def test_every_notebook_named_by_the_guide_exists():
 
 
 def test_the_jupyterhub_button_is_the_one_the_theme_builds():
-    """sphinx-book-theme opens
+    """sphinx-book-theme abre
     <hub>/hub/user-redirect/git-pull?repo=…&urlpath=lab/tree/<repo>/<path>&branch=…"""
     config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
     assert "jupyterhub_url" in config["launch_buttons"]

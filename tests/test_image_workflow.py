@@ -1,10 +1,10 @@
-"""The image workflow (.github/workflows/imagen.yml): builds for amd64 and arm64,
-tests each platform with docker/test_image.sh before publishing, and publishes
-to ghcr.io with an immutable tag and `latest`. No Docker engine here: the
-workflow is checked against GitHub's schema, its tag step runs in bash, and
-the test script is checked with ShellCheck and run from start to end with a
-stand-in `docker` (tests/fake_docker.py) whose "container" is JupyterLab from
-this environment."""
+"""El flujo de la imagen (.github/workflows/imagen.yml): construye para amd64 y arm64,
+prueba cada plataforma con docker/test_image.sh antes de publicar y publica en
+ghcr.io con una etiqueta inmutable y `latest`. Aquí no hay motor Docker: el flujo
+se comprueba contra el esquema de GitHub, su paso de etiquetas se ejecuta en bash,
+y el guion de prueba se revisa con ShellCheck y se ejecuta de principio a fin con
+un `docker` sustituto (tests/fake_docker.py) cuyo «contenedor» es JupyterLab de
+este entorno."""
 
 import json
 import os
@@ -29,7 +29,7 @@ PLATFORMS = ["linux/amd64", "linux/arm64"]
 
 def workflow():
     data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
-    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads `on` as True
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 lee `on` como True
     return data
 
 
@@ -83,7 +83,7 @@ def test_runs_on_pushes_to_the_branch_version_tags_and_pull_requests():
     assert on["push"]["branches"] == [config["repository"]["branch"]]
     assert on["push"]["tags"] == ["v*"]
     assert "pull_request" in on
-    # Only this job can write packages.
+    # Solo este trabajo puede escribir paquetes.
     assert workflow()["permissions"] == {"contents": "read"}
     assert job()["permissions"] == {"contents": "read", "packages": "write"}
 
@@ -104,18 +104,18 @@ def test_each_platform_is_built_loaded_and_tested_before_publishing():
     assert [step["with"]["platforms"] for _, step in tests] == PLATFORMS
     for (position, step), platform in zip(tests, PLATFORMS, strict=True):
         assert step["with"]["load"] is True and "push" not in step["with"]
-        # The local tag is the one compose.yaml runs.
+        # La etiqueta local es la que ejecuta compose.yaml.
         assert step["with"]["tags"] == "${{ env.IMAGE }}:latest"
         test = steps()[position + 1]
         assert test["run"].strip() == f"docker/test_image.sh {platform}"
-        assert test["env"]["MOTOR"] == "docker"  # .ci/image runs the buildah way
+        assert test["env"]["MOTOR"] == "docker"  # .ci/image, en cambio, usa buildah
 
     position, step = publish
     assert step["with"]["platforms"] == ",".join(PLATFORMS)
     assert step["with"]["push"] is True
     assert step["with"]["tags"] == "${{ steps.etiquetas.outputs.tags }}"
     assert all(position > i for i, _ in tests)
-    # Never from a pull request, and only from the branch or a version tag.
+    # Nunca desde una solicitud de extracción, y solo desde la rama o una etiqueta de versión.
     assert "github.event_name != 'pull_request'" in step["if"]
     assert "refs/heads/main" in step["if"] and "refs/tags/v" in step["if"]
     login = index_of(lambda s: s.get("uses", "").startswith("docker/login-action@"))
@@ -125,7 +125,7 @@ def test_each_platform_is_built_loaded_and_tested_before_publishing():
 
 
 def test_publishing_reuses_the_tested_layers():
-    """Same builder, same file, context and arguments: every step is a cache hit."""
+    """Mismo constructor, mismo archivo, contexto y argumentos: cada paso sale de la caché."""
     settings = [
         {
             key: value
@@ -189,44 +189,45 @@ def test_the_image_test_script_is_clean_and_checks_what_the_issue_asks():
         line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
     )
     assert commands.startswith("set -euo pipefail")
-    # Started the compose way, no trabajo/ beforehand, healthy within a bound.
+    # Iniciado como lo hace compose, sin trabajo/ previo, sano dentro de un plazo.
     assert "--wait --wait-timeout" in commands and "--pull never" in commands
     assert "if [ -e trabajo ]" in commands
-    # The smoke test with the container, the work folder writable, then nbval on every notebook.
-    # (with Docker, the smoke test also waits for the engine's "healthy").
+    # La prueba de humo con el contenedor, la carpeta de trabajo con escritura y
+    # después nbval en cada cuaderno (con Docker, la prueba de humo también
+    # espera el «healthy» del motor).
     assert re.search(r"python3 docker/smoke_test\.py ", commands)
     assert 'health_option=(--contenedor "$container")' in commands
     assert "--escribible trabajo" in commands
     assert re.search(r"--nbval .*notebooks$", commands, re.S | re.M)
     assert '"$owner" != 1000' in commands
-    # The image's Python is the notebooks' one, its data verified, and the
-    # notebooks run without network: one way per engine.
+    # El Python de la imagen es el de los cuadernos, sus datos están verificados
+    # y los cuadernos se ejecutan sin red: un camino por motor.
     assert "binder/runtime.txt" in commands
     assert "python -m taller verificar" in commands
     docker_path, buildah_path = commands.rsplit('if [ "$engine" = docker ]; then', 1)[1].split(
         "\nelse\n", 1
     )
     assert "docker network disconnect" in docker_path and "offline_run()" in docker_path
-    # buildah: a network namespace of its own around `buildah run`, with only
-    # the loopback interface up (the kernel talks to nbval through it).
+    # buildah: un espacio de nombres de red propio alrededor de `buildah run`, con
+    # solo la interfaz de bucle local activa (el núcleo habla con nbval por ella).
     offline = buildah_path[buildah_path.index("offline_run()") :]
     assert re.search(
         r"unshare -n -- sh -c 'ip link set lo up && exec \"\$@\"' \S+ \\\n\s*buildah run", offline
     ), offline
-    # One offline runner per engine: first shown to be offline, then nbval.
+    # Un ejecutor sin conexión por motor: primero se demuestra que no tiene red, luego nbval.
     probe = commands.index("offline_run python -c 'import socket")
     assert probe < commands.index("offline_run python -m pytest")
-    # The same health check as Docker: the image's own HEALTHCHECK.
+    # La misma comprobación de salud que Docker: el HEALTHCHECK de la propia imagen.
     assert ".Docker.Config.Healthcheck.Test" in commands
-    # The pins it installs in the container exist.
+    # Las versiones que instala en el contenedor existen.
     dev = (REPO / "requirements-dev.txt").read_text(encoding="utf-8")
     for package in ("pytest", "nbval"):
         assert re.search(rf"^{package}==\S+$", dev, re.M), package
 
 
 def test_the_buildah_permission_step_is_the_compose_one():
-    """With buildah, test_image.sh reads the permission step out of compose.yaml
-    with sed: it must get exactly the command Docker runs."""
+    """Con buildah, test_image.sh lee el paso de permisos de compose.yaml con sed:
+    debe obtener exactamente la orden que ejecuta Docker."""
     text = TEST_SCRIPT.read_text(encoding="utf-8")
     pipeline = re.search(r'step="\$\((.*?)\)"\n', text, re.S).group(1)
     result = subprocess.run(
@@ -243,9 +244,9 @@ def test_the_buildah_permission_step_is_the_compose_one():
 
 
 def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_path, mirror_root):
-    """docker/test_image.sh for real, with tests/fake_docker.py as `docker`: the
-    "container" is JupyterLab from this environment (see that file) and the
-    image's data are the mirror's archives."""
+    """docker/test_image.sh de verdad, con tests/fake_docker.py como `docker`: el
+    «contenedor» es JupyterLab de este entorno (véase ese archivo) y los datos de
+    la imagen son los archivos comprimidos del espejo."""
     state = tmp_path / "estado"
     worktree = state / "home" / "analisis-datos-jupyter"
     for relative in ["docker", "jupyterlab", "taller"]:
@@ -287,7 +288,7 @@ def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_pat
             timeout=600,
         )
         stopped_by_the_script = not (state / "pid").exists()
-    finally:  # the script's own cleanup already stops the server; this is a safety net
+    finally:  # la limpieza del propio guion ya detiene el servidor; esto es una red de seguridad
         subprocess.run([docker, "compose", "down"], env=env, capture_output=True, timeout=60)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -295,7 +296,7 @@ def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_pat
     assert "Imagen correcta para linux/arm64 (motor: docker)." in output
     assert "La caché está completa y verificada" in output
     assert "correcto: sin red (no se llega a pypi.org)" in output
-    assert re.search(r"01_numpy\.ipynb \.+", output), output  # nbval ran the notebook
+    assert re.search(r"01_numpy\.ipynb \.+", output), output  # nbval ejecutó el cuaderno
     trabajo = worktree / "trabajo"
     assert (trabajo.stat().st_uid, trabajo.stat().st_gid) == (1000, 100)
 
@@ -312,9 +313,9 @@ def test_the_image_test_script_runs_end_to_end_against_a_stand_in_docker(tmp_pat
 
 
 def test_ci_builds_and_tests_the_image_with_buildah_after_the_tests():
-    """.ci/run → .ci/image: the image built here (base made with debootstrap,
-    data from the classroom mirror on loopback) and checked by the same
-    test_image.sh that imagen.yml runs with Docker."""
+    """.ci/run → .ci/image: la imagen construida aquí (base hecha con debootstrap,
+    datos del espejo del aula por la interfaz local) y comprobada por el mismo
+    test_image.sh que imagen.yml ejecuta con Docker."""
     scripts = [REPO / ".ci" / "image", *sorted((REPO / "docker").glob("*.sh"))]
     for script in scripts:
         assert os.access(script, os.X_OK), script
@@ -339,5 +340,5 @@ def test_ci_builds_and_tests_the_image_with_buildah_after_the_tests():
         assert f"missing+=({package})" in image, package
     build = commands(REPO / "docker" / "build_image.sh")
     assert "docker/base_image.sh" in build and "-m taller servir --direccion 127.0.0.1" in build
-    assert "--format docker" in build  # OCI would drop HEALTHCHECK and SHELL
+    assert "--format docker" in build  # OCI descartaría HEALTHCHECK y SHELL
     assert '--build-arg "TALLER_BASE_URL=http://127.0.0.1:$port/"' in build

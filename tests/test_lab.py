@@ -1,11 +1,11 @@
-"""The workshop's JupyterLab, started from the project's environment as the image,
-Binder and `make lab` start it: the smoke test the image workflow runs
-(docker/smoke_test.py) passes against it, and the interface is in Spanish in a
-real browser.
+"""El JupyterLab del taller, iniciado desde el entorno del proyecto como lo inician la
+imagen, Binder y `make lab`: la prueba de humo que ejecuta el flujo de la imagen
+(docker/smoke_test.py) pasa contra él, y la interfaz está en español en un
+navegador real.
 
-Every server runs on 127.0.0.1 with a random token, in its own session, with
-its configuration, runtime and settings folders in a temporary directory; it is
-stopped by its PID at the end."""
+Cada servidor se ejecuta en 127.0.0.1 con un token aleatorio, en su propia sesión,
+con sus carpetas de configuración, de ejecución y de ajustes en un directorio
+temporal; al final se detiene por su PID."""
 
 import re
 import subprocess
@@ -41,7 +41,7 @@ def test_the_smoke_test_passes_against_the_workshop_lab(lab):
         "arranca un núcleo de Python 3 y se para",
     ]:
         assert f"correcto: {line}" in result.stdout, result.stdout
-    # The probe file was removed again.
+    # El archivo de sondeo se eliminó de nuevo.
     assert not list((lab.root / "trabajo").glob("prueba-de-humo-*"))
 
 
@@ -58,7 +58,7 @@ def test_the_smoke_test_fails_when_a_folder_is_missing(lab):
 
 
 def test_the_smoke_test_notices_an_english_lab(tmp_path):
-    """Without the workshop's settings JupyterLab starts in English, and the smoke test says so."""
+    """Sin los ajustes del taller, JupyterLab arranca en inglés, y la prueba de humo lo dice."""
     server = LabServer(tmp_path, spanish=False)
     try:
         result = server.smoke()
@@ -118,7 +118,7 @@ def test_menus_read_in_spanish_in_a_browser(lab, browser):
 
 
 def test_spanish_settings_are_installed_everywhere_we_ship_jupyterlab():
-    """The image, Binder and `make lab` run the same installer."""
+    """La imagen, Binder y `make lab` ejecutan el mismo instalador."""
     dockerfile = (REPO / "docker" / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^RUN python \S*jupyterlab/install_settings\.py", dockerfile, re.M)
     post_build = (REPO / "binder" / "postBuild").read_text(encoding="utf-8")

@@ -1,47 +1,50 @@
-"""Every notebook keeps the workshop's frame, fits its time and is committed clean.
+"""Cada cuaderno conserva el marco del taller, cabe en su tiempo y se guarda limpio.
 
-nbval (run on `notebooks/` by `make test`) re-executes the notebooks and
-compares outputs; these checks cover what nbval does not, reading only the
-committed `.ipynb` files (fast, no kernel):
+nbval (que `make test` ejecuta sobre `notebooks/`) vuelve a ejecutar los
+cuadernos y compara las salidas; estas comprobaciones cubren lo que nbval no
+cubre y solo leen los archivos `.ipynb` del repositorio (rápido, sin núcleo):
 
-- the frame (title, «Lo que aprenderá», … «Ejercicios») in order, with
-  «Qué hace falta registrar» in every notebook that loads events;
-- the time line ``**Tiempo:** 25 min en el programa de medio día · 40 min en
-  el de día completo`` (or ``**Tiempo:** fuera del programa de medio día · …``)
-  agrees with ``book/programa.yml``, the single source of both programmes,
-  and so do the two tables of the intro page (``book/intro.md``);
-- the time rule (also stated, with how its constants were measured, in
-  ``book/programa.yml``): words / WORDS_PER_MINUTE + MINUTES_PER_CELL per
-  lesson code cell + the «⏱ N min» of each exercise. The core path (no
-  «Para profundizar» blocks, no exercise marked «(opcional)») fits the
-  half-day slot; the core path plus the «Para profundizar» blocks fits the
-  full-day slot (optional exercises are for whoever finishes early, and for
-  after the workshop: they add no time to the session). What counts: markdown
-  words outside «Requisitos previos», «Licencia», «¿Qué sigue?» and the
-  «Ejercicios» section (an exercise's minutes include reading it); code cells
-  outside «Ejercicios». Run ``python tests/test_notebooks.py`` to print the
-  estimate of every notebook;
-- no markup that only MyST understands in any Markdown cell (JupyterLab,
-  Colab, VS Code and GitHub would show it raw): no directives (```` ```{ ````,
-  ``:::``), no roles (``{term}``, ``{doc}``…), and glossary links go to the
-  notebook ``glosario.ipynb``, which JupyterLab renders;
-- «Para profundizar» blocks: a markdown cell ``### Para profundizar: …``,
-  collapsed in JupyterLab (``jp-MarkdownHeadingCollapsed``), and every cell up
-  to the next heading, in plain CommonMark (the site folds the section with
-  ``book/_ext/profundizar.py``);
-- exercises (``### Ejercicio NN.k … ⏱ N min``): an answer cell for the learner
-  (``answer = ...  # su respuesta aquí``), a check cell
-  ``taller.check("NN.k", answer)`` when ``taller/exercises/notebookNN.py``
-  registers that key, then the solution: a Markdown cell with an HTML
-  ``<details>`` block (``tests/solutions.py``), which «Ejecutar todas las
-  celdas» cannot run and nobody sees until they open it. Its code computes
-  ``answer``; ``tests/test_exercises.py`` executes it against the real data,
-  requires the check to accept it and its «Salida» block to be what it prints;
-- data: no notebook defines a download helper; 03 onwards load through
-  ``taller`` (the preparation cell of coordination: ``import taller`` with
-  ``%pip install`` as fallback); 02 keeps the manual route;
-- committed executed top to bottom, without errors, stderr, shell commands or
-  paths of this machine; code lines ≤ 79 characters.
+- el marco (título, «Lo que aprenderá», … «Ejercicios») en orden, con
+  «Qué hace falta registrar» en cada cuaderno que carga eventos;
+- la línea de tiempo ``**Tiempo:** 25 min en el programa de medio día · 40 min
+  en el de día completo`` (o ``**Tiempo:** fuera del programa de medio día · …``)
+  coincide con ``book/programa.yml``, la única fuente de ambos programas, y
+  también las dos tablas de la página de introducción (``book/intro.md``);
+- la regla del tiempo (expuesta también, con cómo se midieron sus constantes,
+  en ``book/programa.yml``): palabras / WORDS_PER_MINUTE + MINUTES_PER_CELL por
+  celda de código de la lección + los «⏱ N min» de cada ejercicio. El recorrido
+  básico (sin los bloques «Para profundizar» ni los ejercicios marcados
+  «(opcional)») cabe en la franja de medio día; el recorrido básico más los
+  bloques «Para profundizar» cabe en la de día completo (los ejercicios
+  opcionales son para quien termine antes, y para después del taller: no suman
+  tiempo a la sesión). Lo que cuenta: las palabras de Markdown fuera de
+  «Requisitos previos», «Licencia», «¿Qué sigue?» y la sección «Ejercicios»
+  (los minutos de un ejercicio incluyen leerlo); las celdas de código fuera de
+  «Ejercicios». Ejecute ``python tests/test_notebooks.py`` para imprimir la
+  estimación de cada cuaderno;
+- ningún marcado que solo MyST entienda en ninguna celda Markdown (JupyterLab,
+  Colab, VS Code y GitHub lo mostrarían sin representar): ni directivas
+  (```` ```{ ````, ``:::``), ni roles (``{term}``, ``{doc}``…), y los enlaces
+  al glosario van al cuaderno ``glosario.ipynb``, que JupyterLab representa;
+- bloques «Para profundizar»: una celda Markdown ``### Para profundizar: …``,
+  plegada en JupyterLab (``jp-MarkdownHeadingCollapsed``), y todas las celdas
+  hasta el siguiente encabezado, en CommonMark simple (el sitio pliega la
+  sección con ``book/_ext/profundizar.py``);
+- ejercicios (``### Ejercicio NN.k … ⏱ N min``): una celda de respuesta para
+  quien aprende (``answer = ...  # su respuesta aquí``), una celda de
+  comprobación ``taller.check("NN.k", answer)`` cuando
+  ``taller/exercises/notebookNN.py`` registra esa clave, y después la solución:
+  una celda Markdown con un bloque HTML ``<details>`` (``tests/solutions.py``),
+  que «Ejecutar todas las celdas» no puede ejecutar y que nadie ve hasta
+  abrirlo. Su código calcula ``answer``; ``tests/test_exercises.py`` lo
+  ejecuta contra los datos reales y exige que la comprobación lo acepte y que
+  su bloque «Salida» sea lo que imprime;
+- datos: ningún cuaderno define una función de descarga propia; del 03 en
+  adelante cargan a través de ``taller`` (la celda de preparación común:
+  ``import taller`` con ``%pip install`` como alternativa); el 02 conserva el
+  camino manual;
+- se guardan ejecutados de principio a fin, sin errores, sin stderr, sin
+  órdenes de shell ni rutas de este equipo; líneas de código ≤ 79 caracteres.
 """
 
 import importlib
@@ -60,10 +63,10 @@ GLOSSARY = REPO / "notebooks" / "glosario.ipynb"
 PROGRAMME = yaml.safe_load((REPO / "book" / "programa.yml").read_text(encoding="utf-8"))
 HALF_DAY = PROGRAMME["medio_dia"]["minutos"]
 FULL_DAY = PROGRAMME["dia_completo"]["minutos"]
-# Calibrated on a timed walkthrough (book/programa.yml says how): a learner new
-# to pandas, alone in JupyterLab, reads about 100 words a minute of this
-# Spanish prose and spends 1.3 minutes on each lesson cell (run it, read its
-# output, compare with the text).
+# Calibrado con un recorrido cronometrado (book/programa.yml explica cómo): una
+# persona nueva en pandas, sola en JupyterLab, lee unas 100 palabras por minuto
+# de esta prosa en español y dedica 1,3 minutos a cada celda de la lección
+# (ejecutarla, leer su salida, compararla con el texto).
 WORDS_PER_MINUTE = 100
 MINUTES_PER_CELL = 1.3
 
@@ -126,7 +129,7 @@ def collapsed(cell):
 
 
 def registered(nn):
-    """Exercise keys with a self-check in taller/exercises/notebookNN.py."""
+    """Claves de ejercicio con autocomprobación en taller/exercises/notebookNN.py."""
     from taller import exercises
 
     try:
@@ -142,11 +145,11 @@ class Exercise:
     heading: str
     optional: bool
     minutes: int | None
-    cells: list = field(default_factory=list)  # the cells after the statement
+    cells: list = field(default_factory=list)  # las celdas que siguen al enunciado
 
 
 def exercises(path):
-    """The exercises of the «Ejercicios» section, with the cells that follow each."""
+    """Los ejercicios de la sección «Ejercicios», con las celdas que siguen a cada uno."""
     found, current, inside = [], None, False
     for cell in cells(path):
         text = source(cell)
@@ -174,7 +177,7 @@ def exercises(path):
 
 
 def deep_blocks(path):
-    """[(heading cell, [cells of the block])] for every «Para profundizar» block."""
+    """[(celda de encabezado, [celdas del bloque])] de cada bloque «Para profundizar»."""
     blocks, current = [], None
     for cell in cells(path):
         if is_heading(cell):
@@ -210,8 +213,8 @@ class Estimate:
 
     @property
     def total(self):
-        """Core path and «Para profundizar» blocks: the full day (optional exercises
-        run alongside, for whoever finishes early)."""
+        """Recorrido básico y bloques «Para profundizar»: el día completo (los ejercicios
+        opcionales se hacen en paralelo, para quien termine antes)."""
         return self.core + self.deep_words / WORDS_PER_MINUTE + self.deep_code * MINUTES_PER_CELL
 
     def __str__(self):
@@ -271,7 +274,7 @@ def test_every_programmed_notebook_is_there():
 
 
 def intro_programmes():
-    """{"medio_dia": {"01": 15, …}, "dia_completo": {…}} from the intro page's tables."""
+    """{"medio_dia": {"01": 15, …}, "dia_completo": {…}} de las tablas de la introducción."""
     text = (REPO / "book" / "intro.md").read_text(encoding="utf-8")
     found, current = {}, None
     for line in text.splitlines():
@@ -342,7 +345,7 @@ def test_time_rule_fits_the_slots(path):
     )
 
 
-# Markup that only MyST renders: JupyterLab, Colab, VS Code and GitHub show it raw.
+# Marcado que solo MyST representa: JupyterLab, Colab, VS Code y GitHub lo muestran tal cual.
 MYST_ONLY = re.compile(
     r"^\s*(```+|~~~+)\s*\{|^\s*:::|\{(term|doc|ref|numref|download|dropdown|glossary)\}"
     r"|^:sorted:|\]\([^)]*glosario\.md",
@@ -383,7 +386,8 @@ def test_deep_blocks_are_collapsed(path):
 
 
 def test_exercise_solutions_are_markdown():
-    """No notebook keeps a solution in a code cell: «Ejecutar todas las celdas» would run it."""
+    """Ningún cuaderno guarda una solución en una celda de código: «Ejecutar todas las
+    celdas» la ejecutaría."""
     for path in NOTEBOOKS:
         for cell in cells(path):
             tags = cell["metadata"].get("tags", [])
@@ -470,8 +474,8 @@ def test_committed_executed_without_errors(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, **ids)
 def test_runs_anywhere(path):
-    """Opened alone (Binder, Colab, a laptop): no shell commands, no paths of this machine;
-    the only magic allowed is the `%pip install` that installs taller when it is missing."""
+    """Abierto solo (Binder, Colab, un portátil): sin órdenes de shell, sin rutas de este
+    equipo; la única orden mágica permitida es el `%pip install` que instala taller si falta."""
     for cell in code_cells(path):
         text = source(cell)
         assert not re.search(r"^\s*(!|%%bash|%%sh|%sx|%system)", text, re.M), (

@@ -26,7 +26,7 @@ CATALOGUE = {  # los de las lecciones (seleccion): lo que el espejo del aula deb
     )["conjuntos"].items()
     if entry["seleccion"]
 }
-# Two small datasets of different kinds (one compound, one atomic).
+# Dos conjuntos de datos pequeños de tipos distintos (uno compuesto, uno atómico).
 SERVED = ["AADAuditEvents", "psh_lsass_memory_dump_comsvcs"]
 BOOT_TIMEOUT = 30
 
@@ -150,7 +150,7 @@ def test_another_process_downloads_and_verifies_through_the_mirror(served, tmp_p
     for name in SERVED:
         archive = cache / CATALOGUE[name]["ruta"].removeprefix("datasets/")
         assert hashlib.sha256(archive.read_bytes()).hexdigest() == CATALOGUE[name]["sha256"]
-    # And `taller` reads what came through the mirror.
+    # Y `taller` lee lo que llegó a través del espejo.
     loaded = subprocess.run(
         [sys.executable, "-c", f"import taller; print(len(taller.load({SERVED[1]!r})))"],
         cwd=REPO,
@@ -219,7 +219,7 @@ def test_symlinks_and_damaged_files_are_not_served(instructor_cache, tmp_path):
     # Un archivo del catálogo sustituido por un enlace a un archivo fuera de la caché.
     linked.unlink()
     linked.symlink_to(secret)
-    # A catalogue file with one byte changed.
+    # Un archivo del catálogo con un byte cambiado.
     data = bytearray(damaged.read_bytes())
     data[-1] ^= 0xFF
     damaged.write_bytes(bytes(data))

@@ -105,7 +105,7 @@ def minutes(text):
 
 
 def programme_tables(site):
-    """{heading: [(start, label, notebook number or None, minutes or None)]}."""
+    """{encabezado: [(inicio, etiqueta, número de cuaderno o None, minutos o None)]}."""
     tables = {}
     for section in page(site, "book/intro").select("section section"):
         heading = section.find(["h3"])
@@ -161,7 +161,7 @@ def test_programmes_link_every_notebook_that_exists(site):
             )
 
 
-# --- The glossary -------------------------------------------------------------
+# --- El glosario --------------------------------------------------------------
 
 
 def test_glossary_defines_the_workshop_terms_once(site):
@@ -199,9 +199,9 @@ def test_book_pages_link_terms_to_the_glossary(site):
 
 # --- No raw markup ------------------------------------------------------------
 
-# What a reader would see if a MyST directive or role were not rendered: the
-# fence of a directive, a role, an option. (Issue 19: a «Para profundizar» title
-# with inline code once printed «```{dropdown} …» as a paragraph.)
+# Lo que vería quien lee si una directiva o un rol de MyST no se representara: la
+# valla de una directiva, un rol, una opción. (Issue 19: un título «Para profundizar»
+# con código en línea llegó a mostrar «```{dropdown} …» como un párrafo).
 RAW_MARKUP = re.compile(
     r"```\s*\{|~~~\s*\{|:::|\{(?:term|doc|ref|numref|dropdown|glossary|download|note|warning)\}"
     r"|:sorted:|:class:|:open:"
@@ -209,7 +209,7 @@ RAW_MARKUP = re.compile(
 
 
 def visible_text(soup):
-    """The text a reader sees in the article, outside code blocks that show code on purpose."""
+    """El texto que se lee en el artículo, fuera de los bloques que muestran código adrede."""
     article = soup.select_one("article.bd-article") or soup.body or soup
     for hidden in article.select("script, style, template"):
         hidden.decompose()
@@ -232,7 +232,7 @@ def test_no_page_shows_raw_directives_or_roles(site):
 
 
 def test_deep_blocks_and_solutions_are_folded(site):
-    """«Para profundizar» sections and exercise solutions are closed <details> boxes, titled."""
+    """Las secciones «Para profundizar» y las soluciones son <details> cerrados, con título."""
     for doc in toc_files():
         if not doc.startswith("notebooks/"):
             continue

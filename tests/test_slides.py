@@ -57,7 +57,8 @@ def test_page_through_the_deck_offline(open_page):
         images.update((src, loaded) for src, loaded in current["images"])
         if page.evaluate("Reveal.isLastSlide()"):
             break
-        page.keyboard.press("Space")  # the presenter's clicker: next slide, vertical ones too
+        # El control remoto del presentador: diapositiva siguiente, también las verticales.
+        page.keyboard.press("Space")
         page.wait_for_timeout(50)
 
     assert len(seen) == total, f"{len(seen)} de {total} diapositivas"

@@ -139,7 +139,7 @@ def test_word_list_has_only_needed_words():
     assert unused == [], f"Palabras de tests/palabras.txt que ya no aparecen en el texto: {unused}"
 
 
-# --- The checker itself -------------------------------------------------------
+# --- El corrector mismo -------------------------------------------------------
 
 
 SAMPLE = """\

@@ -1,28 +1,28 @@
-"""The glossary: one source (book/glosario.md), read on the site and in JupyterLab.
+"""El glosario: una sola fuente (book/glosario.md), leída en el sitio y en JupyterLab.
 
-`book/glosario.md` is the only place a term is defined (Sphinx `glossary`
-directive). Two readers reach it:
+`book/glosario.md` es el único lugar donde se define un término (directiva
+`glossary` de Sphinx). Llegan a él dos lectores:
 
-- **The site.** Pages link a term's first use with a plain Markdown link,
-  `[huella SHA-256](glosario.md#term-huella-SHA-256)`. MyST resolves
-  `file.md#id` only for heading anchors and warns on any other id ("local id
-  not found"); this extension registers the id of every term as one more
-  anchor of its page, so the link resolves and a misspelt id fails the build
-  (`-W`). The id is Sphinx's: "term-" and the term without accents, spaces and
-  symbols as hyphens, capitals kept («línea de comandos» →
-  term-linea-de-comandos).
-- **JupyterLab** (and VS Code, GitHub's preview). A `.md` file opens there in
-  the text editor, as MyST source. So notebooks link to
-  `glosario.ipynb#cell-id=term-…`: `notebooks/glosario.ipynb` is generated
-  from `book/glosario.md` (``python book/_ext/glosario.py``), plain
-  CommonMark, one cell per term whose cell id is the term's id. JupyterLab
-  (4.1 and later) opens the notebook rendered and scrolls to the cell named
-  by ``#cell-id=``; a plain ``#term-…`` anchor would be looked up before the
-  cells are rendered and missed on the first click. On the site the same
-  link goes to the glossary page: this extension points every link to
-  `notebooks/glosario` at `book/glosario`, anchor `term-…`.
-  `tests/test_glossary.py` checks that the generated notebook is up to date
-  and that every anchor a notebook links to exists.
+- **El sitio.** Las páginas enlazan el primer uso de un término con un enlace
+  Markdown simple, `[huella SHA-256](glosario.md#term-huella-SHA-256)`. MyST
+  resuelve `archivo.md#id` solo para las anclas de encabezado y avisa con
+  cualquier otro id («local id not found»); esta extensión registra el id de
+  cada término como un ancla más de su página, así que el enlace se resuelve y
+  un id mal escrito hace fallar la construcción (`-W`). El id es el de Sphinx:
+  «term-» y el término sin tildes, con espacios y símbolos como guiones y las
+  mayúsculas conservadas («línea de comandos» → term-linea-de-comandos).
+- **JupyterLab** (y VS Code, la vista previa de GitHub). Allí un archivo `.md`
+  se abre en el editor de texto, como fuente MyST. Por eso los cuadernos
+  enlazan a `glosario.ipynb#cell-id=term-…`: `notebooks/glosario.ipynb` se
+  genera a partir de `book/glosario.md` (``python book/_ext/glosario.py``), en
+  CommonMark simple, con una celda por término cuyo id de celda es el id del
+  término. JupyterLab (4.1 y posteriores) abre el cuaderno ya representado y se
+  desplaza a la celda nombrada por ``#cell-id=``; un ancla ``#term-…`` simple se
+  buscaría antes de que se representen las celdas y fallaría en el primer clic.
+  En el sitio, el mismo enlace lleva a la página del glosario: esta extensión
+  dirige cada enlace a `notebooks/glosario` hacia `book/glosario`, ancla
+  `term-…`. `tests/test_glossary.py` comprueba que el cuaderno generado está al
+  día y que existe cada ancla a la que enlaza un cuaderno.
 """
 
 import re
@@ -48,7 +48,7 @@ def register_term_anchors(app, doctree):
 
 
 class GlossaryNotebookLinks(SphinxTransform):
-    """`glosario.ipynb#term-x` (the notebook for JupyterLab) → the glossary page."""
+    """`glosario.ipynb#term-x` (el cuaderno para JupyterLab) → la página del glosario."""
 
     default_priority = 500
 
@@ -60,18 +60,18 @@ class GlossaryNotebookLinks(SphinxTransform):
                 ref["reftargetid"] = target.removeprefix("cell-id=") or None
 
 
-# --- The notebook for JupyterLab -------------------------------------------------
+# --- El cuaderno para JupyterLab -------------------------------------------------
 
 
 def term_id(term: str) -> str:
-    """Sphinx's id for a glossary term (sphinx.util.nodes._make_id of "term-…")."""
+    """El id de Sphinx de un término del glosario (sphinx.util.nodes._make_id de «term-…»)."""
     from sphinx.util.nodes import _make_id
 
     return _make_id(f"term-{term}")
 
 
 def parse(text: str):
-    """(introduction, [(term, definition)]) of the glossary page, in the page's order."""
+    """(introducción, [(término, definición)]) de la página del glosario, en su orden."""
     intro, _, rest = text.partition("```{glossary}\n")
     body = rest.rpartition("\n```")[0]
     entries = []
@@ -86,8 +86,8 @@ def parse(text: str):
 
 
 def plain_markdown(text: str) -> str:
-    """A definition in CommonMark: {term} roles become links to the anchors of this
-    notebook, and links to pages of the book are made relative to notebooks/."""
+    """Una definición en CommonMark: los roles {term} pasan a ser enlaces a las anclas de
+    este cuaderno, y los enlaces a páginas del libro se hacen relativos a notebooks/."""
 
     def role(match):
         label, target = match[1], match[2] or match[1]

@@ -1,16 +1,17 @@
-"""«Para profundizar» sections become folded boxes on the site.
+"""Las secciones «Para profundizar» se convierten en cajas plegadas en el sitio.
 
-In a notebook, a «Para profundizar» block is plain CommonMark, so that it
-reads the same in JupyterLab, Colab, VS Code, GitHub and here: a heading cell
-``### Para profundizar: título`` (collapsed in JupyterLab with the cell
-metadata ``jp-MarkdownHeadingCollapsed``) followed by ordinary Markdown and
-code cells, up to the next heading. No MyST directive is needed, so none can
-show up raw where MyST is not rendered.
+En un cuaderno, un bloque «Para profundizar» es CommonMark simple, para que se
+lea igual en JupyterLab, Colab, VS Code, GitHub y aquí: una celda de encabezado
+``### Para profundizar: título`` (plegada en JupyterLab con los metadatos de
+celda ``jp-MarkdownHeadingCollapsed``) seguida de celdas Markdown y de código
+normales, hasta el siguiente encabezado. No hace falta ninguna directiva de
+MyST, así que ninguna puede aparecer sin representar donde MyST no se usa.
 
-On the site, this transform replaces each such section with a sphinx-design
-dropdown (``<details>``) titled with the heading, inline code included, and
-containing the same cells: the page stays folded as in JupyterLab. The
-section's ids stay on the box, so a link to the heading still lands there.
+En el sitio, esta transformación sustituye cada una de esas secciones por un
+desplegable de sphinx-design (``<details>``) titulado con el encabezado, con
+su código en línea, y que contiene las mismas celdas: la página queda plegada
+como en JupyterLab. Los id de la sección se quedan en la caja, así que un
+enlace al encabezado sigue llegando allí.
 """
 
 from docutils import nodes
@@ -21,8 +22,8 @@ PREFIX = "Para profundizar:"
 
 
 class FoldDeepSections(SphinxTransform):
-    # After MyST has built the sections, before Sphinx collects the page's
-    # table of contents (the folded blocks do not belong in it).
+    # Después de que MyST construya las secciones y antes de que Sphinx recoja
+    # la tabla de contenido de la página (los bloques plegados no van en ella).
     default_priority = 500
 
     def apply(self, **kwargs):
