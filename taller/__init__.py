@@ -88,5 +88,8 @@ def _version() -> str:
         from pathlib import Path
 
         pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-        found = re.search(r'(?m)^version = "([^"]+)"', pyproject.read_text(encoding="utf-8"))
-        return found[1]
+        try:
+            found = re.search(r'(?m)^version = "([^"]+)"', pyproject.read_text(encoding="utf-8"))
+        except OSError:  # una copia del paquete sin el repositorio alrededor
+            found = None
+        return found[1] if found else "desconocida"

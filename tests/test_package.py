@@ -4,6 +4,7 @@ instaló, qué importa cada orden y que importarlo no cambia nada del proceso.""
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -164,6 +165,21 @@ def test_version_without_installing_is_the_one_in_pyproject(monkeypatch):
     monkeypatch.setattr(metadata, "version", not_installed)
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert taller.__version__ == project["version"]
+
+
+def test_a_copy_of_the_package_without_metadata_nor_pyproject_has_a_version(tmp_path):
+    """La imagen Docker usa `taller/` por PYTHONPATH, sin instalarlo ni pyproject.toml al
+    lado: la versión es «desconocida» (antes, una traza en cada orden, también
+    `descargar`, porque la ayuda de `--version` la calcula)."""
+    shutil.copytree(REPO / "taller", tmp_path / "taller")
+    code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import taller; "
+    code += "print(taller.__file__); print(taller.__version__)"
+    # -S: sin site-packages, así que tampoco hay metadatos de un paquete instalado.
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True
+    )
+    where, version = result.stdout.splitlines()
+    assert where.startswith(str(tmp_path)) and version == "desconocida", result.stderr
 
 
 def test_help_names_the_program_as_it_was_called_and_points_only_to_what_ships(capsys):
