@@ -13,7 +13,8 @@ Imprime tablas en Markdown con:
 2b. la caza del cuaderno 09 sobre el corpus con DuckDB, Spark local y un bucle
    de pandas (con bench/bench_hunt.py): tiempo, memoria y veces más rápido;
 2c. todas las reglas de SigmaHQ para Windows contra todos los conjuntos de
-   equipo Windows de la caché, con DuckDB y Spark local (bench/bench_sigma.py):
+   equipo Windows de la caché, con DuckDB, Spark local y un clúster Spark
+   independiente en 127.0.0.1 (bench/bench_sigma.py):
    conversión y consultas por separado, reglas por segundo y memoria;
 3. la construcción del sitio en frío (carpeta de salida nueva) y en caliente;
 4. `make datasets` en frío (caché vacía) y en caliente, contra un espejo HTTP
@@ -448,7 +449,7 @@ def bench_hunt() -> str:
 
 
 def bench_sigma() -> str:
-    """Reglas de SigmaHQ × conjuntos de Windows de la caché, con DuckDB y Spark local.
+    """Reglas de SigmaHQ × conjuntos de Windows de la caché: DuckDB, Spark local y clúster.
 
     Cada motor en su proceso (memoria máxima con la JVM). La tabla de eventos se
     prepara una vez y se guarda en la caché: su tiempo se da aparte. Objetivo
@@ -465,7 +466,7 @@ def bench_sigma() -> str:
         "| Reglas/s | Tabla de eventos (s) | Memoria máxima (MiB) | Saltan |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for engine in ("duckdb", "spark"):
+    for engine in ("duckdb", "spark", "spark-cluster"):
         progress(f"Reglas Sigma con {engine}…")
         _, peak, result = run_measured(
             [str(BIN / "python"), "bench/bench_sigma.py", engine], env=env
