@@ -56,8 +56,12 @@ def main(image: str) -> int:
     )
     config = inspected["OCIv1"]
     diff_ids = config["rootfs"]["diff_ids"]
+    # El almacén guarda también capas de otras imágenes y, tras una construcción
+    # cortada, capas a medias sin huella: solo cuentan las que tienen una.
     sizes = {
-        layer["diff-digest"]: layer["diff-size"] for layer in json.loads(layers_file().read_text())
+        layer["diff-digest"]: layer["diff-size"]
+        for layer in json.loads(layers_file().read_text())
+        if "diff-digest" in layer and "diff-size" in layer
     }
     with tempfile.TemporaryDirectory(prefix="imagen-comprimida-") as folder:
         subprocess.run(
