@@ -13,14 +13,14 @@ import re
 
 import pytest
 
-from taller import catalog
+from mirror import REPO  # el repositorio (el paquete puede venir de una rueda instalada)
 
-README = catalog.REPO_ROOT / "datasets" / "README.md"
+README = REPO / "datasets" / "README.md"
 
 
 def load_script():
     spec = importlib.util.spec_from_file_location(
-        "sweep_archives", catalog.REPO_ROOT / "scripts" / "sweep_archives.py"
+        "sweep_archives", REPO / "scripts" / "sweep_archives.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
