@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import tarfile
-import zipfile
 from pathlib import Path
 
 import duckdb
@@ -23,6 +22,7 @@ import taller
 from taller import cache, catalog, cli, files, hunt
 from taller.errors import TallerError
 from taller.loader import read_json_lines
+from test_cache import make_zip
 
 ROWS = 40
 
@@ -46,14 +46,6 @@ def events(count=ROWS, host="PC1") -> bytes:
         for i in range(count)
     ]
     return ("\n".join(lines) + "\n").encode()
-
-
-def make_zip(members: dict) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, data in members.items():
-            bundle.writestr(name, data)
-    return buffer.getvalue()
 
 
 def make_tar_gz(members: dict) -> bytes:
