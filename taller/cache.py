@@ -9,7 +9,11 @@ y, junto a él, la carpeta ``x/`` con lo extraído. En esa carpeta,
 - cada archivo extraído, con su tamaño y su SHA-256;
 - la copia Parquet del JSON (si ya se preparó): su nombre, su SHA-256, su
   tamaño, la versión del formato (`PARQUET_FORMAT`) y la huella del JSON del
-  que se hizo.
+  que se hizo;
+- los archivos extraídos que se borraron a propósito (``pruned``) una vez
+  verificada su copia Parquet (``descargar --sin-json``, lo que hace la imagen
+  Docker para ocupar menos): su huella sigue anotada, y se vuelven a extraer
+  del archivo verificado cuando algo los pide (`taller.download.extraction`).
 
 Un archivo propio (una ruta o una URL fuera del catálogo, `taller.road`)
 tiene el mismo manifiesto en ``<caché>/propios/<huella>/``, donde la huella
@@ -32,7 +36,7 @@ import os
 import re
 import stat
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from taller import catalog, files
@@ -113,7 +117,8 @@ def manifest_problem(data) -> str | None:
 
     El esquema: ``version`` (`MANIFEST_VERSION`), ``dataset`` (texto),
     ``archive`` {file, sha256, size}, ``members`` {nombre: {size, sha256}} y,
-    opcional, ``parquet`` {file, size, sha256, format, source, source_sha256}.
+    opcionales, ``parquet`` {file, size, sha256, format, source, source_sha256}
+    y ``pruned`` [nombres de `members`].
     """
     if not isinstance(data, dict):
         return "no es un objeto JSON"
@@ -152,6 +157,11 @@ def manifest_problem(data) -> str | None:
                 "source_sha256": "hex",
             },
         )
+    pruned = data.get("pruned", [])
+    if problem is None and not (
+        isinstance(pruned, list) and all(name in members for name in pruned)
+    ):
+        problem = f"pruned no es una lista de archivos extraídos ({pruned!r:.40})"
     return problem
 
 
@@ -217,13 +227,21 @@ def write_manifest(folder: Path, manifest: dict) -> None:
     files.write_atomically(folder / MANIFEST, encode(manifest))
 
 
+def absent_pruned(entry: catalog.Dataset, manifest) -> list[str]:
+    """Los archivos extraídos que se borraron tras verificar su copia Parquet y faltan."""
+    pruned = manifest.get("pruned", []) if manifest else []
+    return [name for name in pruned if not (entry.extract_dir / name).exists()]
+
+
 def extraction_problem(
     entry: catalog.Dataset, manifest: dict | None, deep: bool = True
 ) -> str | None:
     """Qué le pasa a la carpeta extraída de `entry` (None si está bien).
 
     `deep` compara también la huella SHA-256 de cada archivo (si no, solo su
-    tamaño): es lo que hacen ``ruta``, ``descargar`` y ``verificar``.
+    tamaño): es lo que hacen ``ruta``, ``descargar`` y ``verificar``. Un
+    archivo borrado a propósito (`absent_pruned`) no es un problema: quien lo
+    necesite lo vuelve a extraer.
     """
     folder = entry.extract_dir
     if not folder.is_dir():
@@ -234,7 +252,10 @@ def extraction_problem(
         return "no tiene manifiesto (la extrajo una versión anterior del taller o quedó a medias)"
     if manifest["archive"].get("sha256") != entry.sha256:
         return "se extrajo de otro archivo comprimido distinto del del catálogo"
+    absent = absent_pruned(entry, manifest)
     for name, record in manifest["members"].items():
+        if name in absent:
+            continue
         path = folder / name
         try:
             size = path.stat().st_size
@@ -323,78 +344,3 @@ def with_parquet(manifest: dict, member: str, file: str, size: int, digest: str)
             "source_sha256": manifest["members"][member]["sha256"],
         },
     }
-
-
-# --- Recorrido de toda la caché (verificar) -----------------------------------
-
-
-@dataclass
-class Survey:
-    """Lo que hay en la caché que no pertenece a ningún conjunto del catálogo."""
-
-    orphans: list[Path] = field(default_factory=list)
-    stale: list[Path] = field(default_factory=list)  # temporales abandonados
-    busy: list[Path] = field(default_factory=list)  # temporales de un proceso vivo
-
-
-def survey(root: Path, entries) -> Survey:
-    """Recorre la caché: huérfanos (lo que no es de ningún conjunto) y temporales."""
-    found = Survey()
-    archives = {entry.archive_path for entry in entries}
-    extracted = {entry.extract_dir: entry for entry in entries}
-    ancestors = {parent for path in archives | set(extracted) for parent in path.parents}
-
-    def temporary(path: Path) -> bool:
-        if not files.is_temporary(path.name):
-            return False
-        (found.stale if files.is_stale(path, grace=False) else found.busy).append(path)
-        return True
-
-    def inside(folder: Path, entry) -> None:
-        manifest = read_manifest(entry)
-        expected = {MANIFEST}
-        if manifest:
-            names = list(manifest["members"])
-            if manifest.get("parquet"):
-                names.append(manifest["parquet"]["file"])
-            expected.update(name.split("/")[0] for name in names)
-        else:
-            expected.update(member.split("/")[0] for member in entry.members)
-        for child in sorted(folder.iterdir()):
-            if not temporary(child) and child.name not in expected:
-                found.orphans.append(child)
-
-    def walk(folder: Path) -> None:
-        try:
-            children = sorted(folder.iterdir())
-        except OSError:
-            return
-        for child in children:
-            if temporary(child) or child in archives:
-                continue
-            if child in extracted and child.is_dir():
-                inside(child, extracted[child])
-            elif child in ancestors and child.is_dir() and not child.is_symlink():
-                walk(child)
-            elif folder == root and child.name in ("README.md", OTHERS, HUNT, OWN, SIGMA):
-                continue
-            else:
-                found.orphans.append(child)
-
-    if root.is_dir():
-        walk(root)
-    return found
-
-
-def size_of(path: Path) -> int:
-    """Bytes que ocupa un archivo o una carpeta entera."""
-    if path.is_file() or path.is_symlink():
-        return path.lstat().st_size
-    total = 0
-    for folder, _, names in os.walk(path):
-        for name in names:
-            try:
-                total += os.lstat(os.path.join(folder, name)).st_size
-            except OSError:
-                pass
-    return total

@@ -88,11 +88,14 @@ def _download(args) -> int:
     ready = 0
     for entry in entries:
         try:
-            manifest = download.extraction(entry)
+            # Lo borrado con --sin-json no se extrae otra vez: basta su copia Parquet.
+            manifest = download.extraction(entry, restore=False)
             if cache.json_member(manifest) is not None:
                 from taller import road  # pyarrow: solo para preparar la copia Parquet
 
                 road.prepare(entry, manifest)
+                if args.sin_json:
+                    download.prune(entry)
         except TallerError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             failures += 1
@@ -111,7 +114,7 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def _verify(args) -> int:
-    from taller import cache, download, files
+    from taller import cache, download, files, survey
 
     entries = list(catalog.datasets().values())
     root = catalog.cache_dir()
@@ -150,6 +153,8 @@ def _verify(args) -> int:
             parquet = cache.parquet_state(entry, manifest)
             if parquet.problem is None:
                 state += ", con su copia Parquet verificada"
+                if cache.absent_pruned(entry, manifest):
+                    state += " (el JSON se extrae al pedirlo)"
             elif parquet.missing:
                 state += " (sin copia Parquet)"
             else:
@@ -157,7 +162,7 @@ def _verify(args) -> int:
                 state += f", pero su copia Parquet NO ES FIABLE: {parquet.problem}"
         print(f"{entry.name}: {state}")
 
-    found = cache.survey(root, entries)
+    found = survey.survey(root, entries)
     removed = [path for path in found.stale if files.remove(path)]
     print()
     if damaged:
@@ -287,6 +292,13 @@ def build_parser(prog: str = "python -m taller") -> argparse.ArgumentParser:
         "--windows",
         action="store_true",
         help="todos los de equipo Windows (la página de reglas Sigma los evalúa)",
+    )
+    fetching.add_argument(
+        "--sin-json",
+        action="store_true",
+        help="borra el JSON extraído una vez verificada su copia Parquet, que basta para "
+        "las lecciones (así lo guarda la imagen Docker); se vuelve a extraer del archivo "
+        "verificado si algo lo pide",
     )
     fetching.set_defaults(run=_download, parser=fetching)
 

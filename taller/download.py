@@ -22,6 +22,7 @@ aquí lo vuelve a leer. Este módulo no importa pandas ni pyarrow.
 """
 
 import functools
+import os
 from pathlib import Path
 
 from taller import archive, cache, catalog, files, transfer
@@ -116,19 +117,25 @@ def _extract(entry: catalog.Dataset, archive_path: Path, replace: bool) -> dict:
     return cache.new_manifest(entry, members)
 
 
-def extraction(entry: catalog.Dataset, deep: bool = True, manifest=UNREAD) -> dict:
+def extraction(
+    entry: catalog.Dataset, deep: bool = True, manifest=UNREAD, restore: bool = True
+) -> dict:
     """Manifiesto de la extracción verificada de `entry` (descarga y extrae si hace falta).
 
     `manifest` es el que ya leyó quien llama (`UNREAD` si aún no lo ha leído).
     Si lo extraído no coincide con él (falta algo, cambió su tamaño o su
     huella, o se extrajo de otro archivo), se vuelve a extraer del archivo
-    comprimido verificado y se avisa.
+    comprimido verificado y se avisa. Lo que se borró a propósito tras
+    verificar su copia Parquet (`prune`) se vuelve a extraer si `restore`; si
+    no (``descargar`` sin ``--sin-json``), se deja como está.
     """
     archive_path = fetch_entry(entry)
     if manifest is UNREAD:
         manifest = cache.read_manifest(entry)
     problem = cache.extraction_problem(entry, manifest, deep=deep)
     if problem is None:
+        if restore and cache.absent_pruned(entry, manifest):
+            return _restore(entry, archive_path, manifest)
         return manifest
     existed = entry.extract_dir.exists()
     files.clean_stale_temporaries(entry.extract_dir.parent)
@@ -143,6 +150,62 @@ def extraction(entry: catalog.Dataset, deep: bool = True, manifest=UNREAD) -> di
             "se ha vuelto a extraer del archivo verificado."
         )
     return manifest
+
+
+def _restore(entry: catalog.Dataset, archive_path: Path, manifest: dict) -> dict:
+    """Vuelve a extraer lo que borró `prune`, sin tocar la copia Parquet.
+
+    Se extrae todo en una carpeta temporal de la caché y solo se mueven a su
+    sitio los archivos borrados, si su huella es la del manifiesto; si no, la
+    carpeta entera se rehace desde el archivo verificado.
+    """
+    absent = cache.absent_pruned(entry, manifest)
+    staging = files.temporary_dir(entry.extract_dir.parent)
+    try:
+        members = {m.name: m for m in archive.extract(archive_path, staging / "x", entry.name)}
+        for name in absent:
+            member, record = members.get(name), manifest["members"][name]
+            if member is None or (member.size, member.sha256) != (
+                record["size"],
+                record["sha256"],
+            ):
+                cache.notice(
+                    f"el archivo de «{entry.name}» ya no da el JSON de su manifiesto; "
+                    "se ha vuelto a extraer entero."
+                )
+                return _extract(entry, archive_path, replace=True)
+        for name in absent:
+            (entry.extract_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / "x" / name, entry.extract_dir / name)
+    except OSError as exc:
+        raise TallerError(
+            f"No se pudo volver a extraer el JSON de «{entry.name}» en la caché "
+            f"({catalog.cache_dir()}): {exc.strerror or exc}. Compruebe el espacio libre."
+        ) from None
+    finally:
+        files.remove(staging)
+    manifest = {key: value for key, value in manifest.items() if key != "pruned"}
+    cache.write_manifest(entry.extract_dir, manifest)
+    return manifest
+
+
+def prune(entry: catalog.Dataset) -> bool:
+    """Borra el JSON extraído de `entry` si su copia Parquet está verificada.
+
+    Es lo que hace ``descargar --sin-json`` (la imagen Docker): la copia basta
+    para `taller.load`, `parquet_path`, DuckDB y Spark, y el JSON se vuelve a
+    extraer del archivo verificado si algo lo pide. Primero se anota en el
+    manifiesto y después se borra: si se corta en medio, el JSON que queda se
+    sigue comprobando. Dice si el JSON ya no está.
+    """
+    manifest = cache.read_manifest(entry)
+    member = cache.json_member(manifest) if manifest else None
+    if member is None or cache.parquet_state(entry, manifest).problem is not None:
+        return False
+    pruned = sorted({*manifest.get("pruned", []), member})
+    cache.write_manifest(entry.extract_dir, {**manifest, "pruned": pruned})
+    (entry.extract_dir / member).unlink(missing_ok=True)
+    return True
 
 
 # Copias que dejaban versiones anteriores del taller junto al JSON.

@@ -108,6 +108,23 @@ def corpus_files(progress: bool = True, sources=None) -> dict[str, Path]:
     return {entry.name: road.parquet_path(entry) for entry in entries}
 
 
+def json_bytes(names) -> int:
+    """Bytes del JSON extraído de esos conjuntos, según sus manifiestos verificados.
+
+    Cuenta también el JSON que ``descargar --sin-json`` borró tras verificar su
+    copia Parquet (la imagen Docker): es lo que ocupa extraído, esté o no.
+    Cada conjunto debe estar ya preparado (`corpus_files`).
+    """
+    total = 0
+    for name in names:
+        manifest = cache.read_manifest(catalog.resolve(name))
+        member = cache.json_member(manifest) if manifest else None
+        if member is None:
+            raise TallerError(f"«{name}» no tiene un JSON extraído y verificado en la caché.")
+        total += manifest["members"][member]["size"]
+    return total
+
+
 # --- DuckDB ---------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 
 import taller
-from taller import archive, cache, catalog, cli, download, files
+from taller import archive, cache, catalog, cli, download, files, survey
 from taller.errors import TallerError
 
 ROWS = 50
@@ -141,7 +141,7 @@ def _cache_left_consistent(request, monkeypatch):
         return
     root = catalog.cache_dir()
     entries = list(catalog.datasets().values()) if "demo" in request.fixturenames else []
-    found = cache.survey(root, entries)
+    found = survey.survey(root, entries)
     assert found.stale == [] and found.busy == [], "quedan temporales"
     assert found.orphans == [], f"quedan archivos sueltos: {found.orphans}"
     for entry in entries:

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import taller  # noqa: E402
-from taller import cache, catalog, cli, columnar, edge, files, road, serve, transfer  # noqa: E402
+from taller import cache, catalog, cli, columnar, edge, files, road, serve, survey, transfer  # noqa: E402
 from taller.errors import TallerError  # noqa: E402
 from test_cache import NAME, Demo  # noqa: E402
 
@@ -419,7 +419,7 @@ def test_any_manifest_is_accepted_whole_or_rejected_never_half_read(demo, key, v
         assert isinstance(read, cache.Unusable) and read.problem
     assert cache.extraction_problem(entry, read, deep=True) is None or True
     cache.parquet_state(entry, read)
-    cache.survey(catalog.cache_dir(), [entry])
+    survey.survey(catalog.cache_dir(), [entry])
 
 
 def test_the_hunting_record_is_checked_against_its_schema():

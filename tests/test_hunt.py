@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from taller import cache, hunt
+from taller import hunt, survey
 from taller.errors import TallerError
 
 
@@ -67,7 +67,7 @@ def test_a_changed_source_copy_rebuilds_the_table(copies):
 
 def test_the_survey_does_not_call_the_table_an_orphan(copies, tmp_path):
     table = hunt.hunting_table(copies)
-    found = cache.survey(tmp_path / "cache", [])
+    found = survey.survey(tmp_path / "cache", [])
     assert table.parent not in found.orphans and found.orphans == []
 
 

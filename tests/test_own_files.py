@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import taller
-from taller import cache, catalog, cli, files, hunt
+from taller import cache, catalog, cli, files, hunt, survey
 from taller.errors import TallerError
 from taller.loader import read_json_lines
 from test_cache import make_zip
@@ -71,7 +71,7 @@ def manifest_of(folder: Path) -> dict:
 def _cache_has_no_orphans():
     """Tras cada prueba, `verificar` no ve nada suelto ni temporales en la caché."""
     yield
-    found = cache.survey(catalog.cache_dir(), [])
+    found = survey.survey(catalog.cache_dir(), [])
     assert found.orphans == [] and found.stale == [] and found.busy == []
 
 
