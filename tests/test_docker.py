@@ -290,6 +290,11 @@ def test_datasets_are_fetched_at_build_time_from_an_overridable_base_url():
     assert "taller/" in copied_before and "datasets" in " ".join(
         a for k, a in sequence[: fetch[0]]
     )
+    # Solo el archivo y la copia Parquet verificados: el JSON extraído (1,1 GB)
+    # se borra en la misma capa y `json_path` lo vuelve a extraer si se pide.
+    step = sequence[fetch[0]][1]
+    assert "descargar --todos --sin-json" in step and "descargar --corpus --sin-json" in step
+    assert step.index("--sin-json") < step.index("taller verificar")
 
 
 def test_notebooks_import_taller_and_find_the_data_baked_into_the_image():
