@@ -44,7 +44,7 @@ import pytest
 import requests
 from urllib3.util.retry import Retry
 
-from mirror import REPO, local_mirror
+from mirror import REPO, local_mirror, local_sigma
 from taller import catalog
 
 # El entorno tal como llega a pytest, antes de que ninguna prueba lo cambie.
@@ -111,6 +111,30 @@ def pytest_collection_modifyitems(config, items):
         layer = layer_of(item)
         if not item.get_closest_marker(layer):
             item.add_marker(layer)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _data_sources(tmp_path_factory):
+    """De dónde salen los datos fuera de la capa unit, para toda la sesión.
+
+    Lo mismo que ``make``: la copia local de Security-Datasets y de las reglas
+    Sigma (tests/mirror.py) si existen y no se indica otra fuente; si no,
+    upstream. Así ``pytest`` a secas (el trabajo de las versiones más nuevas,
+    con el paquete instalado) no sale a GitHub teniendo el espejo al lado. Con
+    el paquete instalado fuera de un clon, la caché es una carpeta temporal de
+    la sesión, nunca la del usuario (``~/.cache/taller``). Es de sesión para
+    que valga también en las fixtures de módulo, que se preparan antes.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, found in (
+            ("TALLER_BASE_URL", local_mirror),
+            ("TALLER_SIGMA_URL", local_sigma),
+        ):
+            if not ORIGINAL_ENV.get(variable) and found():
+                patch.setenv(variable, str(found()))
+        if not ORIGINAL_ENV.get("TALLER_CACHE_DIR") and not catalog.in_clone():
+            patch.setenv("TALLER_CACHE_DIR", str(tmp_path_factory.mktemp("cache-sesion")))
+        yield
 
 
 @pytest.fixture(autouse=True)

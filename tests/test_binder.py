@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from built_site import REPO
+from pinned import packages_without_taller
 
 BINDER = REPO / "binder"
 BIN = Path(sys.executable).parent
@@ -205,14 +206,12 @@ def test_postbuild_fetches_and_verifies_every_dataset(tmp_path, mirror_root):
     for part in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(REPO / part, checkout / part)
     # `pip install .` instala en un entorno virtual desechable, no en este; ese
-    # entorno ve nuestros paquetes fijados a través de PYTHONPATH.
+    # entorno ve nuestros paquetes fijados (sin `taller`) a través de PYTHONPATH.
     image = tmp_path / "image"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", image], check=True)
     env = dict(os.environ)
     env["PATH"] = f"{image / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONPATH"] = os.pathsep.join(
-        path for path in sys.path if path.endswith("site-packages")
-    )
+    env["PYTHONPATH"] = str(packages_without_taller(tmp_path / "paquetes"))
     env["TALLER_CACHE_DIR"] = str(tmp_path / "cache")
     env["JUPYTERLAB_SETTINGS_DIR"] = str(tmp_path / "user-settings")
     env["TALLER_BASE_URL"] = str(mirror_root)
@@ -234,10 +233,6 @@ def test_postbuild_fetches_and_verifies_every_dataset(tmp_path, mirror_root):
     # Un núcleo de Binder arranca en notebooks/ sin TALLER_CACHE_DIR: el
     # paquete instalado debe usar la caché datasets/ de la copia.
     kernel_env = {k: v for k, v in env.items() if k != "TALLER_CACHE_DIR"}
-    # El entorno de la imagen, delante: su buscador de la instalación editable se
-    # llama igual que el de .venv, que PYTHONPATH pondría primero.
-    (own,) = image.glob("lib/python*/site-packages")
-    kernel_env["PYTHONPATH"] = os.pathsep.join([str(own), env["PYTHONPATH"]])
     (checkout / "notebooks").mkdir(exist_ok=True)
     seen = subprocess.run(
         [image / "bin" / "python", "-c", "from taller import catalog; print(catalog.cache_dir())"],

@@ -1,19 +1,20 @@
 """Reglas de SigmaHQ medidas en el corpus: una parte de la evaluación completa.
 
 Las reglas de acceso a procesos (``process_access``) y de hilos remotos de
-SigmaHQ, verificadas por su huella, contra los conjuntos de equipo Windows de
-la caché: la regla de volcado de LSASS salta en algún conjunto de acceso a
-credenciales, y la página del libro lista como falso positivo cada conjunto
-de otra técnica en que salta. La evaluación completa está en `make bench`.
+SigmaHQ, verificadas por su huella, contra los conjuntos de equipo Windows del
+corpus del cuaderno 09 (``catalog.corpus()``, descargados si faltan: la
+prueba no depende de lo que haya en la caché): la regla de volcado de LSASS
+salta en algún conjunto de acceso a credenciales, y la página del libro lista
+como falso positivo cada conjunto de otra técnica en que salta. La evaluación
+completa está en `make bench`.
 """
 
-import os
 import sys
 
 import pytest
 
-from mirror import REPO, local_sigma
-from taller import sigma
+from mirror import REPO
+from taller import catalog, sigma
 
 pytestmark = pytest.mark.data
 
@@ -25,13 +26,10 @@ LSASS = "rules/windows/process_access/proc_access_win_lsass_memdump.yml"
 
 @pytest.fixture(scope="module")
 def results():
-    # Las reglas, de la copia local si la hay (como hace el Makefile).
-    if not os.environ.get("TALLER_SIGMA_URL") and local_sigma():
-        os.environ["TALLER_SIGMA_URL"] = str(local_sigma())
     root = sigma.rules_dir()
     paths = sorted((root / "rules" / "windows" / "process_access").glob("*.yml"))
     paths += sorted((root / "rules" / "windows" / "create_remote_thread").glob("*.yml"))
-    entries = sigma.cached_hosts()
+    entries = catalog.corpus()
     conversions = sigma.convert_all(root, paths)
     evaluation = sigma.evaluate_duckdb(conversions, sigma.events_table(entries))
     return {
@@ -115,7 +113,7 @@ def test_spark_finds_the_same_alerts_as_duckdb(results):
     root = sigma.rules_dir()
     paths = [root / rule["path"] for rule in results["rules"]]
     conversions = sigma.convert_all(root, paths)
-    entries = sigma.cached_hosts()
+    entries = catalog.corpus()
     spark = hunt.spark_session("taller-sigma-prueba")
     try:
         evaluation = sigma.evaluate_spark(spark, conversions, sigma.events_table(entries))

@@ -22,7 +22,6 @@ import signal
 import socket
 import subprocess
 import sys
-import sysconfig
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import pytest
 import requests
 
 from mirror import REPO
+from pinned import packages_without_taller
 
 README = REPO / "README.md"
 MAKEFILE = REPO / "Makefile"
@@ -109,7 +109,7 @@ def test_the_windows_commands_set_up_the_workshop_without_make(tmp_path, mirror_
     }
     for name in ("TALLER_CACHE_DIR", "VIRTUAL_ENV", "PYTHONPATH"):
         env.pop(name, None)
-    pinned = sysconfig.get_paths()["purelib"]  # los paquetes fijados de las pruebas
+    pinned = packages_without_taller(tmp_path / "paquetes")  # los fijados de las pruebas
     # Los archivos de JupyterLab que no son módulos (la aplicación web y las
     # extensiones, como el paquete de idioma) están en share/ del entorno de las
     # pruebas, que el `.pth` no aporta.
@@ -137,7 +137,7 @@ def test_the_windows_commands_set_up_the_workshop_without_make(tmp_path, mirror_
         if command.startswith("py -3.11 -m venv"):
             run(command)
             (site,) = (clone / ".venv").glob("lib/python*/site-packages")
-            (site / "paquetes-fijados.pth").write_text(pinned + "\n", encoding="utf-8")
+            (site / "paquetes-fijados.pth").write_text(f"{pinned}\n", encoding="utf-8")
             continue
         run(command)
 
