@@ -64,15 +64,17 @@ def spark_events(spark, table: Path, conversions=()) -> None:
     spark.sql(f"CREATE OR REPLACE TEMP VIEW events AS {view}")
 
 
-def _batch_sql(conditions: list[str]) -> str:
+def _batch_sql(conditions: list[str], source: str = "events") -> str:
     counts = ", ".join(
         f"count(*) FILTER (WHERE {condition}) AS r{index}"
         for index, condition in enumerate(conditions)
     )
-    return f"SELECT dataset, {counts} FROM events GROUP BY dataset"
+    return f"SELECT dataset, {counts} FROM {source} GROUP BY dataset"
 
 
-def _run_batches(run, conditions: dict[str, str], batch: int) -> tuple[dict, dict]:
+def _run_batches(
+    run, conditions: dict[str, str], batch: int, source: str = "events"
+) -> tuple[dict, dict]:
     """{regla: {conjunto: alertas}} y {regla: error}, por lotes de `batch` reglas.
 
     Un lote es una sola lectura de la tabla; si falla, se parte en dos para
@@ -84,7 +86,7 @@ def _run_batches(run, conditions: dict[str, str], batch: int) -> tuple[dict, dic
     while pending:
         keys = pending.pop()
         try:
-            rows = run(_batch_sql([conditions[key] for key in keys]))
+            rows = run(_batch_sql([conditions[key] for key in keys], source))
         except Exception as exc:
             if len(keys) == 1:
                 errors[keys[0]] = str(exc).splitlines()[0][:200]
@@ -177,22 +179,42 @@ def evaluate_duckdb(conversions, table: Path, datasets=None, batch: int = 100, c
 
 
 def evaluate_spark(spark, conversions, table: Path, datasets=None, batch: int = 50):
-    """Evalúa las reglas convertidas en Spark (`Evaluation`)."""
+    """Evalúa las reglas convertidas en Spark (`Evaluation`).
+
+    Como en DuckDB, por cada fuente de registro se guardan en la memoria de
+    Spark (``cache``) solo sus eventos y las columnas que usan sus reglas, y
+    cada lote de reglas los lee de ahí.
+    """
     spark_events(spark, table, conversions)
+    selected = ""
     if datasets:
         listed = ", ".join("'" + name.replace("'", "\\'") + "'" for name in datasets)
-        spark.sql(
-            "CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM events "
-            f"WHERE dataset IN ({listed})"
-        )
+        selected = f" AND dataset IN ({listed})"
     started = time.perf_counter()
     names = datasets or [
         row[0] for row in spark.sql("SELECT DISTINCT dataset FROM events").collect()
     ]
-    conditions = {c.path: c.spark for c in conversions if c.spark}
-    alerts, errors = _run_batches(
-        lambda sql: [tuple(row) for row in spark.sql(sql).collect()], conditions, batch
-    )
+    alerts: dict[str, dict[str, int]] = {}
+    errors: dict[str, str] = {}
+    for key, group in _groups(conversions, "spark").items():
+        # Un nombre por campo: con caseSensitive=false, ProcessId y ProcessID son el mismo.
+        used = {f.lower(): f for c in group for f in c.fields}
+        used.update(channel="Channel", eventid="EventID")
+        picked = ", ".join(f"`{name}`" for name in used.values())
+        where = logsource_condition(key, "spark") + selected
+        subset = spark.sql(f"SELECT dataset, {picked} FROM events WHERE {where}").cache()
+        subset.createOrReplaceTempView("sigma_subset")
+        try:
+            found, failed = _run_batches(
+                lambda sql: [tuple(row) for row in spark.sql(sql).collect()],
+                {c.path: c.spark for c in group},
+                batch,
+                "sigma_subset",
+            )
+        finally:
+            subset.unpersist()
+        alerts.update(found)
+        errors.update(failed)
     return Evaluation(
         list(conversions),
         sorted(names),
