@@ -13,7 +13,7 @@ Capas (marcas de pytest, registradas en ``pytest.ini``; se asignan aquí, en
 - ``site``: construye el sitio con Jupyter Book y revisa el HTML.
 - ``browser``: el sitio en Chromium (Playwright, axe-core).
 - ``tooling``: herramientas externas: repo2docker, hadolint, check-jsonschema,
-  Hunspell.
+  Hunspell, y pip con el índice de paquetes (PyPI: test_windows).
 
 Una prueba (o un archivo, con ``pytestmark``) puede declarar su capa con
 ``@pytest.mark.data``, etc.; lo declarado manda sobre lo deducido.

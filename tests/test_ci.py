@@ -9,7 +9,10 @@
   mismo paso (leído de pruebas.yml), pasan.
 - **Capas sin red.** La capa unit se vuelve a ejecutar entera en un espacio de
   nombres de red nuevo (`unshare -n`), sin más interfaz que la de bucle local:
-  si una prueba de esa capa necesitara red, fallaría aquí.
+  si una prueba de esa capa necesitara red, fallaría aquí. La capa data
+  también: con la copia local de Security-Datasets al lado, pasa entera sin
+  red (necesita datos, no conexión); sin ella, falla diciendo que no puede
+  conectar (entonces sí necesita la red, para llegar a upstream).
 """
 
 import os
@@ -21,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mirror import REPO
+from mirror import REPO, local_mirror
 
 WORKFLOW = REPO / ".github" / "workflows" / "pruebas.yml"
 NOBODY = 65534
@@ -74,8 +77,8 @@ def foreign_clone(tmp_path_factory):
 
 
 def run_git_tests(clone: Path, home: Path, workspace_step: bool):
-    """Las pruebas que llaman a git (sin las de datos, que repiten la misma llamada con
-    datos), como root en `clone`, con un HOME vacío y, si `workspace_step`, después del
+    """Las pruebas que llaman a git (sin las de datos ni la de Windows, que repiten la
+    misma llamada con datos), como root en `clone`, con un HOME vacío y, si `workspace_step`, después del
     paso de pruebas.yml."""
     home.mkdir(exist_ok=True)
     env = {
@@ -98,7 +101,7 @@ def run_git_tests(clone: Path, home: Path, workspace_step: bool):
             "-p",
             "no:cacheprovider",
             "-m",
-            "not data",
+            "not data and not tooling",
             *(f"tests/{name}" for name in git_tests()),
         ],
         cwd=clone,
@@ -171,3 +174,16 @@ def test_the_unit_layer_passes_without_network(tmp_path):
     assert result.stdout.startswith("sin red:"), output[-3000:]
     assert result.returncode == 0, output[-5000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+def test_the_data_layer_needs_the_mirror_not_the_network():
+    """La capa data entera sin red: le basta la copia local; sin ella, necesita upstream."""
+    result = run_offline("-q", "-p", "no:cacheprovider", "-m", "data", "tests")
+    output = result.stdout + result.stderr
+    assert result.stdout.startswith("sin red:"), output[-3000:]
+    if local_mirror() is not None:
+        assert result.returncode == 0, output[-5000:]
+        assert " passed" in result.stdout and " failed" not in result.stdout
+    else:
+        assert result.returncode != 0
+        assert "No se pudo conectar" in output, output[-3000:]

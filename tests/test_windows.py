@@ -91,7 +91,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.mark.data
+# Capa tooling, no data: `pip install --editable .` baja de PyPI el sistema de
+# construcción (setuptools), así que necesita red además de los datos.
+@pytest.mark.tooling
 def test_the_windows_commands_set_up_the_workshop_without_make(tmp_path, mirror_root):
     commands = windows_commands()
     clone = tmp_path / "analisis-datos-jupyter"
