@@ -78,8 +78,8 @@ def foreign_clone(tmp_path_factory):
 
 def run_git_tests(clone: Path, home: Path, workspace_step: bool):
     """Las pruebas que llaman a git (sin las de datos ni la de Windows, que repiten la
-    misma llamada con datos), como root en `clone`, con un HOME vacío y, si `workspace_step`, después del
-    paso de pruebas.yml."""
+    misma llamada con datos), como root en `clone`, con un HOME vacío y, si
+    `workspace_step`, después del paso de pruebas.yml."""
     home.mkdir(exist_ok=True)
     env = {
         **os.environ,
